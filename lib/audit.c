@@ -1,2 +1,127 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* to be written */
+/* Audit lines: "event=NAME key=value ...", one line per event.  Values
+ * that come from outside (user names, rhost, tty) are escaped so that no
+ * value can end the line or start a field of its own. */
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+#include <sodium.h>
+
+#include "sspr/audit.h"
+#include "sspr/common.h"
+
+static bool bare_ok(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       strchr("._:/@+,-", c) != NULL;
+}
+
+long sspr_audit_escape(const char *in, char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)in;
+	bool bare = *p != '\0';
+	size_t o = 0;
+
+	for (const unsigned char *q = p; *q && bare; q++)
+		bare = bare_ok(*q);
+	if (bare) {
+		size_t n = strlen(in);
+
+		if (n + 1 > outlen)
+			return -ENOBUFS;
+		memcpy(out, in, n + 1);
+		return (long)n;
+	}
+	/* quoted form: every output byte is printable ASCII */
+#define PUT(c) do { if (o + 1 >= outlen) return -ENOBUFS; out[o++] = (char)(c); } while (0)
+	PUT('"');
+	for (; *p; p++) {
+		if (*p == '"' || *p == '\\') {
+			PUT('\\');
+			PUT(*p);
+		} else if (*p < 0x20 || *p > 0x7e) {
+			PUT('\\');
+			PUT('x');
+			PUT(hex[*p >> 4]);
+			PUT(hex[*p & 15]);
+		} else {
+			PUT(*p);
+		}
+	}
+	PUT('"');
+#undef PUT
+	out[o] = '\0';
+	return (long)o;
+}
+
+long sspr_audit_format(char *out, size_t outlen, const char *event,
+                       const struct sspr_kv *kv, size_t n)
+{
+	static const char trunc[] = " truncated=1";
+	char val[SSPR_AUDIT_LINE_MAX];
+	size_t o;
+	int w;
+
+	if (outlen < 64)
+		return -ENOBUFS;
+	w = snprintf(out, outlen, "event=%s", event);
+	if (w < 0 || (size_t)w >= outlen)
+		return -ENOBUFS;
+	o = (size_t)w;
+	for (size_t i = 0; i < n; i++) {
+		long e = sspr_audit_escape(kv[i].value ? kv[i].value : "-", val, sizeof val);
+		size_t need;
+
+		if (e < 0)
+			goto truncated;
+		need = 1 + strlen(kv[i].key) + 1 + (size_t)e;
+		if (o + need + sizeof trunc > outlen)
+			goto truncated;
+		o += (size_t)snprintf(out + o, outlen - o, " %s=%s", kv[i].key, val);
+	}
+	return (long)o;
+truncated:
+	memcpy(out + o, trunc, sizeof trunc);
+	return -ENOBUFS;
+}
+
+void sspr_audit_open(const char *ident, int facility)
+{
+	openlog(ident, LOG_PID, facility);
+}
+
+void sspr_audit_log(int prio, const char *event, const struct sspr_kv *kv, size_t n)
+{
+	char line[SSPR_AUDIT_LINE_MAX];
+
+	(void)sspr_audit_format(line, sizeof line, event, kv, n);
+	syslog(prio, "%s", line);
+}
+
+void sspr_audit_session_id(char out[static 17])
+{
+	unsigned char b[8];
+
+	if (sodium_init() < 0) {
+		memcpy(out, "0000000000000000", 17);
+		return;
+	}
+	randombytes_buf(b, sizeof b);
+	sodium_bin2hex(out, 17, b, sizeof b);
+}
+
+void sspr_audit_user_hash(const char *name, const unsigned char *key, size_t keylen,
+                          char out[static 17])
+{
+	unsigned char h[8];
+
+	if (sodium_init() < 0 ||
+	    crypto_generichash(h, sizeof h, (const unsigned char *)name, strlen(name),
+	                       key, key ? keylen : 0) != 0) {
+		memcpy(out, "0000000000000000", 17);
+		return;
+	}
+	sodium_bin2hex(out, 17, h, sizeof h);
+}

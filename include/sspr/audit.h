@@ -34,6 +34,7 @@ void sspr_audit_log(int prio, const char *event, const struct sspr_kv *kv, size_
 /* 16 lowercase hex characters of fresh randomness, for session=. */
 void sspr_audit_session_id(char out[static 17]);
 
-/* user_hash= value: the first 16 hex chars of a keyed BLAKE2b of name
- * (key: fixed per-host key when available, else unkeyed). */
-void sspr_audit_user_hash(const char *name, char out[static 17]);
+/* user_hash= value: 16 hex chars of BLAKE2b(name) keyed with key (the
+ * host key of the state directory; NULL: unkeyed, for tools only). */
+void sspr_audit_user_hash(const char *name, const unsigned char *key, size_t keylen,
+                          char out[static 17]);

@@ -67,7 +67,8 @@ long sspr_msg_encode(const struct sspr_msg *m, uint8_t *out, size_t outlen);
  * Returns 0 or -SSPR_E_PROTO. */
 int sspr_msg_decode(const uint8_t *body, size_t len, struct sspr_msg *ret);
 
-/* Write one frame to fd (retrying on EINTR/short writes). */
+/* Write one frame to fd (retrying on EINTR/short writes); on a socket
+ * with MSG_NOSIGNAL, so a gone peer is -EPIPE and never SIGPIPE. */
 int sspr_msg_send(int fd, const struct sspr_msg *m);
 /* Read one frame from fd, waiting at most timeout_ms in all (-1: no
  * limit).  Reads the 4-byte length first and never more than

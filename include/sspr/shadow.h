@@ -49,6 +49,14 @@ int sspr_shadow_lookup(const char *etcdir, const char *user, struct sspr_shadow_
 int sspr_shadow_update(const char *etcdir, const char *user, const char *hash,
                        long today);
 
-/* True when s contains only crypt(3) hash characters ([./0-9A-Za-z$*=,-])
- * and is shorter than SSPR_HASH_MAX. */
+/* lckpwdf()'s bound on the wait for etcdir/.pwd.lock. */
+#define SSPR_SHADOW_LOCK_TIMEOUT_MS 15000
+
+/* sspr_shadow_update with its own bound on the wait for the lock
+ * (-SSPR_E_LOCK_TIMEOUT past it); for tests of lock contention. */
+int sspr_shadow_update_timeout(const char *etcdir, const char *user, const char *hash,
+                               long today, unsigned lock_timeout_ms);
+
+/* True when s is non-empty, contains only crypt(3) hash characters
+ * ([./0-9A-Za-z$*=,-]) and is shorter than SSPR_HASH_MAX. */
 bool sspr_crypt_alphabet_ok(const char *s);

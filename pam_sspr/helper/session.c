@@ -1,2 +1,466 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* to be written */
+/* The reset session: HELLO, then VERIFY (at most max_code_tries), then
+ * RESET (at most 3 tries, ended by the first success) only after a code
+ * was accepted.  Any other order ends the session.  The transitions are
+ * the table `transitions` below, as in OpenSSH's monitor.c. */
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "sspr-build.h"
+#if HAVE_PWQUALITY
+#include <pwquality.h>
+#endif
+
+#include "session.h"
+#include "sspr/audit.h"
+#include "sspr/otp.h"
+#include "sspr/passwd.h"
+#include "sspr/proto.h"
+#include "sspr/record.h"
+#include "sspr/shadow.h"
+
+#define SSPR_RESET_TRIES 3
+#define RECORD_LOCK_MS 10000
+
+enum state { ST_HELLO, ST_VERIFY, ST_RESET, ST_END };
+
+long long sspr_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* --- audit ------------------------------------------------------------ */
+
+/* Log event with the session's common fields, then extra ones.  A name
+ * that matches no account is logged only as user_hash=. */
+static void audit(struct sspr_session *s, int prio, const char *event,
+                  const struct sspr_kv *extra, size_t nextra)
+{
+	struct sspr_kv kv[16];
+	char uid[16], caller[16], hash[17];
+	size_t n = 0;
+
+	if (s->acct.exists) {
+		kv[n++] = (struct sspr_kv){ "user", s->acct.name };
+		(void)snprintf(uid, sizeof uid, "%u", (unsigned)s->acct.uid);
+		kv[n++] = (struct sspr_kv){ "uid", uid };
+	} else if (s->user[0]) {
+		sspr_audit_user_hash(s->user, s->have_hostkey ? s->hostkey : NULL,
+		                     SSPR_HOSTKEY_LEN, hash);
+		kv[n++] = (struct sspr_kv){ "user_hash", hash };
+	}
+	kv[n++] = (struct sspr_kv){ "service", s->service[0] ? s->service : "-" };
+	kv[n++] = (struct sspr_kv){ "rhost", s->rhost[0] ? s->rhost : "-" };
+	kv[n++] = (struct sspr_kv){ "tty", s->tty[0] ? s->tty : "-" };
+	if (s->elevated) {
+		(void)snprintf(caller, sizeof caller, "%u", (unsigned)s->caller_uid);
+		kv[n++] = (struct sspr_kv){ "caller_uid", caller };
+	}
+	if (s->session_id[0])
+		kv[n++] = (struct sspr_kv){ "session", s->session_id };
+	for (size_t i = 0; i < nextra && n < SSPR_ELEMENTSOF(kv); i++)
+		kv[n++] = extra[i];
+	sspr_audit_log(prio, event, kv, n);
+}
+
+static void reply(struct sspr_msg *out, enum sspr_status st, const char *text)
+{
+	sspr_msg_init(out, SSPR_MSG_REPLY, (uint8_t)st);
+	if (text)
+		(void)sspr_msg_add(out, text);
+}
+
+/* --- HELLO ------------------------------------------------------------ */
+
+static bool name_ok(const char *u)
+{
+	if (!*u || *u == '-' || strlen(u) > 255)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)u; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f || *p == ':' || *p == '/')
+			return false;
+	return true;
+}
+
+/* The unix_chkpwd rule: an elevated helper acts only on its caller's own
+ * account, and trusts no context from the caller. */
+static int become_root_for_caller(struct sspr_session *s)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (getpwuid_r(s->caller_uid, &pw, buf, sizeof buf, &res) != 0 || !res ||
+	    strcmp(res->pw_name, s->user) != 0)
+		return -EPERM;
+	memcpy(s->service, "-", 2);
+	memcpy(s->rhost, "-", 2);
+	memcpy(s->tty, "-", 2);
+	/* From here the caller can no longer signal us. */
+	if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static bool is_enrolled(struct sspr_session *s, int *ret_err)
+{
+	_cleanup_record_ struct sspr_record *rec = NULL;
+	_cleanup_close_ int ufd = -1;
+	int r;
+
+	*ret_err = 0;
+	r = sspr_state_open_users(s->paths.statedir, 1, &ufd);
+	if (r >= 0) {
+		rec = sspr_record_new();
+		r = rec ? sspr_record_load(ufd, s->acct.uid, s->acct.name, rec) : -ENOMEM;
+	}
+	if (r == -ENOENT)
+		return false;
+	if (r < 0)
+		*ret_err = r;
+	return r == 0;
+}
+
+static enum state on_hello(struct sspr_session *s, const struct sspr_msg *in,
+                           struct sspr_msg *out)
+{
+	struct sspr_request req = { 0 };
+	struct sspr_verdict v;
+	bool enrolled = false;
+	int err = 0;
+
+	sspr_audit_session_id(s->session_id);
+	if (in->nfields != 5 || !name_ok(in->field[0].data) ||
+	    sspr_strlcpy(s->user, in->field[0].data, sizeof s->user) < 0 ||
+	    sspr_strlcpy(s->service, in->field[1].data, sizeof s->service) < 0 ||
+	    sspr_strlcpy(s->rhost, in->field[2].data, sizeof s->rhost) < 0 ||
+	    sspr_strlcpy(s->tty, in->field[3].data, sizeof s->tty) < 0) {
+		struct sspr_kv kv[] = { { "reason", "protocol" } };
+
+		s->user[0] = '\0';
+		audit(s, LOG_WARNING, "reset_fail", kv, 1);
+		reply(out, SSPR_ST_FAIL, NULL);
+		return ST_END;
+	}
+	if (s->elevated && become_root_for_caller(s) < 0) {
+		struct sspr_kv kv[] = { { "reason", "not_caller" } };
+
+		audit(s, LOG_WARNING, "denied", kv, 1);
+		reply(out, SSPR_ST_FAIL, NULL);
+		return ST_END;
+	}
+	if (!s->config_ok) {
+		struct sspr_kv kv[] = { { "reason", "config_error" } };
+
+		audit(s, LOG_ERR, "denied", kv, 1);
+		reply(out, SSPR_ST_FAIL, NULL);
+		return ST_END;
+	}
+	s->have_hostkey = sspr_hostkey_load(s->paths.statedir, 1, s->hostkey) == 0;
+	if (sspr_account_lookup(s->user, &s->acct) < 0 || !s->have_hostkey) {
+		struct sspr_kv kv[] = { { "reason", "state" } };
+
+		audit(s, LOG_ERR, "reset_fail", kv, 1);
+		reply(out, SSPR_ST_FAIL, NULL);
+		return ST_END;
+	}
+	if (s->acct.exists)
+		enrolled = is_enrolled(s, &err);
+
+	req.service = s->service;
+	req.rhost = s->rhost;
+	req.remote = s->elevated || (s->rhost[0] && strcmp(s->rhost, "-") != 0);
+	req.check_service = !s->elevated;
+	req.check_enrolled = true;
+	req.enrolled = enrolled;
+	if (sspr_policy_evaluate(&s->cfg, &s->paths, &s->acct, &req, (long)(sspr_now() / 86400),
+	                         &v) < 0) {
+		v.allowed = false;
+		v.reason = SSPR_R_CONFIG_ERROR;
+	}
+	audit(s, LOG_NOTICE, "reset_start", NULL, 0);
+	s->eligible = v.allowed && err == 0;
+	s->reason = v.reason;
+	if (!s->eligible) {
+		struct sspr_kv kv[] = { { "reason", err ? "state" : sspr_reason_name(v.reason) } };
+
+		audit(s, LOG_WARNING, "denied", kv, 1);
+	}
+	/* conceal: the same answer whoever asked; the reason is only logged. */
+	reply(out, SSPR_ST_OK, NULL);
+	return ST_VERIFY;
+}
+
+/* --- VERIFY ----------------------------------------------------------- */
+
+/* Same work as a real check, for a user who can never pass. */
+static void dummy_check(const struct sspr_session *s, const char *code)
+{
+	unsigned char secret[SSPR_SECRET_LEN];
+	struct sspr_otp_params p;
+	uint64_t state = 0;
+
+	sspr_otp_params_default(&p);
+	randombytes_buf(secret, sizeof secret);
+	(void)!sspr_otp_verify(&p, secret, sizeof secret, code, sspr_now(), s->cfg.window, 0,
+	                       &state);
+	sspr_wipe(secret, sizeof secret);
+}
+
+static int check_code(struct sspr_session *s, const char *code)
+{
+	_cleanup_record_ struct sspr_record *rec = NULL;
+	_cleanup_close_ int ufd = -1;
+	_cleanup_close_ int lockfd = -1;
+	time_t now = sspr_now();
+	int r;
+
+	r = sspr_state_open_users(s->paths.statedir, 0, &ufd);
+	if (r < 0)
+		return r;
+	r = sspr_record_lock(ufd, RECORD_LOCK_MS, &lockfd);
+	if (r < 0)
+		return r;
+	rec = sspr_record_new();
+	if (!rec)
+		return -ENOMEM;
+	/* Re-read under the lock: two sessions never accept one step. */
+	r = sspr_record_load(ufd, s->acct.uid, s->acct.name, rec);
+	if (r < 0)
+		return r;
+	r = sspr_otp_verify(&rec->otp, rec->secret, rec->secret_len, code, now, s->cfg.window,
+	                    s->cfg.hotp_lookahead, &rec->state);
+	if (r < 0)
+		return r;
+	rec->last_used = now;
+	r = sspr_record_store(ufd, rec);
+	if (r < 0)
+		return r;
+	memcpy(s->method, rec->otp.type == SSPR_OTP_HOTP ? "hotp" : "totp", 5);
+	return 0;
+}
+
+static enum state on_verify(struct sspr_session *s, const struct sspr_msg *in,
+                            struct sspr_msg *out)
+{
+	char tries[16];
+	const char *code;
+	int r = -SSPR_E_CODE_INVALID;
+
+	s->code_tries++;
+	(void)snprintf(tries, sizeof tries, "%u", s->code_tries);
+	if (in->nfields != 1) {
+		reply(out, SSPR_ST_FAIL, NULL);
+		return ST_END;
+	}
+	code = in->field[0].data;
+	if (s->eligible)
+		r = check_code(s, code);
+	else
+		dummy_check(s, code);
+
+	if (r == 0) {
+		struct sspr_kv kv[] = { { "method", s->method }, { "try", tries } };
+
+		audit(s, LOG_NOTICE, "code_ok", kv, SSPR_ELEMENTSOF(kv));
+		reply(out, SSPR_ST_OK, NULL);
+		return ST_RESET;
+	}
+	if (r != -SSPR_E_CODE_INVALID && r != -SSPR_E_CODE_REPLAY && r != -EINVAL) {
+		struct sspr_kv kv[] = { { "reason", "state" }, { "error", sspr_strerror(r) } };
+
+		audit(s, LOG_ERR, "reset_fail", kv, SSPR_ELEMENTSOF(kv));
+		reply(out, SSPR_ST_FAIL, NULL);
+		return ST_END;
+	}
+	{
+		struct sspr_kv kv[] = { { "try", tries },
+		                        { "replay", r == -SSPR_E_CODE_REPLAY ? "yes" : "no" } };
+
+		audit(s, LOG_WARNING, "code_fail", kv, SSPR_ELEMENTSOF(kv));
+	}
+	if (s->code_tries >= s->cfg.max_code_tries) {
+		reply(out, SSPR_ST_EXHAUSTED, NULL);
+		return ST_END;
+	}
+	reply(out, SSPR_ST_INVALID, NULL);
+	return ST_VERIFY;
+}
+
+/* --- RESET ------------------------------------------------------------ */
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/* The new-password rules. Returns 0 or writes the reason to why. */
+static int password_refused(struct sspr_session *s, const char *pw, char *why, size_t len)
+{
+	struct sspr_shadow_info info;
+	int r = 0;
+
+	if (utf8_chars(pw) < s->cfg.min_length) {
+		(void)snprintf(why, len, "it is shorter than %u characters", s->cfg.min_length);
+		return 1;
+	}
+	if (s->cfg.reject_reuse && sspr_shadow_lookup(s->paths.etcdir, s->acct.name, &info) == 0) {
+		if (sspr_passwd_matches(pw, info.hash)) {
+			(void)snprintf(why, len, "it is the same as the old one");
+			r = 1;
+		}
+		sspr_wipe(&info, sizeof info);
+		if (r)
+			return r;
+	}
+#if HAVE_PWQUALITY
+	if (s->cfg.use_pwquality) {
+		pwquality_settings_t *pq = pwquality_default_settings();
+		char path[PATH_MAX];
+		void *aux = NULL;
+		int q;
+
+		if (!pq) {
+			(void)snprintf(why, len, "cannot check the password quality");
+			return 1;
+		}
+		if (snprintf(path, sizeof path, "%s/etc/security/pwquality.conf", s->paths.root) >=
+		    (int)sizeof path)
+			path[0] = '\0';
+		(void)pwquality_read_config(pq, s->paths.test_root ? path : NULL, NULL);
+		q = pwquality_check(pq, pw, NULL, s->acct.name, &aux);
+		if (q < 0) {
+			char buf[PWQ_MAX_ERROR_MESSAGE_LEN];
+
+			(void)snprintf(why, len, "%s", pwquality_strerror(buf, sizeof buf, q, aux));
+			r = 1;
+		}
+		pwquality_free_settings(pq);
+	}
+#endif
+	return r;
+}
+
+static enum state on_reset(struct sspr_session *s, const struct sspr_msg *in,
+                           struct sspr_msg *out)
+{
+	char why[256], hash[SSPR_HASH_MAX], ms[24];
+	const char *pw;
+	int r;
+
+	s->reset_tries++;
+	if (in->nfields != 1) {
+		reply(out, SSPR_ST_FAIL, NULL);
+		return ST_END;
+	}
+	pw = in->field[0].data;
+	if (password_refused(s, pw, why, sizeof why)) {
+		struct sspr_kv kv[] = { { "reason", why } };
+
+		audit(s, LOG_NOTICE, "quality_fail", kv, SSPR_ELEMENTSOF(kv));
+		if (s->reset_tries >= SSPR_RESET_TRIES) {
+			struct sspr_kv kv2[] = { { "reason", "password_rules" } };
+
+			audit(s, LOG_WARNING, "reset_fail", kv2, SSPR_ELEMENTSOF(kv2));
+			reply(out, SSPR_ST_UNCHANGED, why);
+			return ST_END;
+		}
+		reply(out, SSPR_ST_BAD_PASSWORD, why);
+		return ST_RESET;
+	}
+	r = sspr_passwd_hash(s->cfg.hash, s->paths.login_defs, pw, hash, sizeof hash);
+	if (r == 0)
+		r = sspr_shadow_update(s->paths.etcdir, s->acct.name, hash, (long)(sspr_now() / 86400));
+	sspr_wipe(hash, sizeof hash);
+	(void)snprintf(ms, sizeof ms, "%lld", sspr_mono_ms() - s->start_ms);
+	if (r == 0 || r == -SSPR_E_NOT_DURABLE) {
+		struct sspr_kv kv[] = { { "method", s->method }, { "durable", r == 0 ? "yes" : "no" },
+		                        { "duration_ms", ms } };
+
+		audit(s, LOG_NOTICE, "reset_ok", kv, SSPR_ELEMENTSOF(kv));
+		reply(out, SSPR_ST_OK, NULL);
+		return ST_END;
+	}
+	{
+		struct sspr_kv kv[] = { { "reason", "write" }, { "error", sspr_strerror(r) },
+		                        { "duration_ms", ms } };
+
+		audit(s, LOG_ERR, "reset_fail", kv, SSPR_ELEMENTSOF(kv));
+	}
+	reply(out, SSPR_ST_FAIL, NULL);
+	return ST_END;
+}
+
+/* --- the machine ------------------------------------------------------ */
+
+typedef enum state (*handler_fn)(struct sspr_session *, const struct sspr_msg *,
+                                 struct sspr_msg *);
+
+static const struct {
+	enum state state;
+	uint8_t type;
+	handler_fn fn;
+} transitions[] = {
+	{ ST_HELLO, SSPR_MSG_HELLO, on_hello },
+	{ ST_VERIFY, SSPR_MSG_VERIFY, on_verify },
+	{ ST_RESET, SSPR_MSG_RESET, on_reset },
+};
+
+int sspr_session_run(struct sspr_session *s)
+{
+	_cleanup_msg_ struct sspr_msg in;
+	_cleanup_msg_ struct sspr_msg out;
+	enum state st = ST_HELLO;
+	bool reset_done = false;
+
+	memset(&in, 0, sizeof in);
+	memset(&out, 0, sizeof out);
+	while (st != ST_END) {
+		long long left = s->deadline_ms - sspr_mono_ms();
+		handler_fn fn = NULL;
+		int r;
+
+		r = left > 0 ? sspr_msg_recv(s->fd, &in, (int)(left > 0x7fffffff ? 0x7fffffff : left))
+		             : -ETIMEDOUT;
+		if (r == -ETIMEDOUT) {
+			struct sspr_kv kv[] = { { "reason", "timeout" } };
+
+			if (st != ST_HELLO)
+				audit(s, LOG_NOTICE, "reset_fail", kv, 1);
+			reply(&out, SSPR_ST_TIMEOUT, NULL);
+			(void)sspr_msg_send(s->fd, &out);
+			break;
+		}
+		if (r < 0)
+			break; /* the module went away, or sent garbage: end quietly */
+		for (size_t i = 0; i < SSPR_ELEMENTSOF(transitions); i++)
+			if (transitions[i].state == st && transitions[i].type == in.type)
+				fn = transitions[i].fn;
+		if (!fn) {
+			struct sspr_kv kv[] = { { "reason", "protocol" } };
+
+			audit(s, LOG_WARNING, "reset_fail", kv, 1);
+			reply(&out, SSPR_ST_FAIL, NULL);
+			(void)sspr_msg_send(s->fd, &out);
+			break;
+		}
+		st = fn(s, &in, &out);
+		sspr_msg_wipe(&in);
+		if (st == ST_END && in.type == SSPR_MSG_RESET && out.arg == SSPR_ST_OK)
+			reset_done = true;
+		if (sspr_msg_send(s->fd, &out) < 0)
+			break;
+	}
+	return reset_done ? 0 : 1;
+}

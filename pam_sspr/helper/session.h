@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* One reset session of sspr-helper: the state machine of STYLE.md. */
+#pragma once
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "sspr/config.h"
+#include "sspr/hostkey.h"
+#include "sspr/paths.h"
+#include "sspr/policy.h"
+
+struct sspr_session {
+	/* set up by main() before the session starts */
+	struct sspr_paths paths;
+	struct sspr_config cfg;
+	bool config_ok;
+	bool elevated;          /* setuid: real uid != effective uid */
+	uid_t caller_uid;       /* real uid at start */
+	int fd;                 /* the socket to the module (stdin) */
+	long long deadline_ms;  /* monotonic: start + session_timeout */
+	long long start_ms;
+
+	/* from HELLO (context fields replaced by "-" when elevated) */
+	char user[256], service[64], rhost[256], tty[64];
+	char session_id[17];
+	struct sspr_account acct;
+	bool eligible;          /* policy allows and the user is enrolled */
+	enum sspr_reason reason;
+	unsigned char hostkey[SSPR_HOSTKEY_LEN];
+	bool have_hostkey;
+
+	unsigned code_tries;    /* VERIFY messages seen */
+	unsigned reset_tries;   /* RESET messages seen */
+	char method[8];         /* "totp" / "hotp" once a code was accepted */
+};
+
+/* Run the session over s->fd until it ends.  Returns the helper's exit
+ * status: 0 when a password was reset, 1 otherwise. */
+int sspr_session_run(struct sspr_session *s);
+
+long long sspr_mono_ms(void);
