@@ -57,7 +57,7 @@ struct key {
  *   window           0         10          TOTP steps each side
  *   hotp_lookahead   0         100         HOTP counters ahead
  *   max_code_tries   1         10          code attempts per session
- *   session_timeout  30        3600        seconds
+ *   session_timeout  5         3600        seconds
  *   deny             1         1000        failures per name per interval
  *   fail_interval    1         604800      seconds (one week)
  *   unlock_time      0         31536000    seconds (one year); 0: no lockout wait
@@ -86,7 +86,7 @@ static const struct key keys[] = {
 	{ "window",                K_UINT, OFF(window), 0, 10, 0 },
 	{ "hotp_lookahead",        K_UINT, OFF(hotp_lookahead), 0, 100, 0 },
 	{ "max_code_tries",        K_UINT, OFF(max_code_tries), 1, 10, 0 },
-	{ "session_timeout",       K_UINT, OFF(session_timeout), 30, 3600, 0 },
+	{ "session_timeout",       K_UINT, OFF(session_timeout), 5, 3600, 0 },
 	{ "require_recovery_code", K_RRC, OFF(require_recovery_code), 0, 0, 0 },
 	/* rate limits */
 	{ "deny",                  K_UINT, OFF(deny), 1, 1000, 0 },

@@ -578,6 +578,7 @@ static int update_locked(int dirfd, const char *user, const char *hash, long tod
 	char tmpname[NAME_MAX_LEN];
 	char *old = NULL, *new = NULL;
 	size_t oldlen = 0, newlen = 0;
+	bool tmp_made = false;
 	struct stat st;
 	int r;
 
@@ -602,21 +603,22 @@ static int update_locked(int dirfd, const char *user, const char *hash, long tod
 	r = write_temp(dirfd, &st, new, newlen, tmpname, sizeof tmpname);
 	if (r < 0)
 		goto out;
+	tmp_made = true;
 	r = make_backup(dirfd, &st);
 	if (r < 0)
-		goto out_unlink;
+		goto out;
 	/* The switch: before it the old file is in place, after it the new. */
 	if (renameat(dirfd, tmpname, dirfd, SHADOW_NAME) < 0) {
 		r = -errno;
-		goto out_unlink;
+		goto out;
 	}
+	tmp_made = false;
 	/* The new file is in place; only its durability is in doubt. */
 	r = fsync(dirfd) < 0 ? -SSPR_E_NOT_DURABLE : 0;
-	goto out;
 
-out_unlink:
-	(void)unlinkat(dirfd, tmpname, 0);
 out:
+	if (tmp_made)
+		(void)unlinkat(dirfd, tmpname, 0);
 	free_text(old, oldlen);
 	free_text(new, newlen);
 	return r;

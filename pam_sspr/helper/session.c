@@ -257,6 +257,9 @@ static enum state on_verify(struct sspr_session *s, const struct sspr_msg *in,
 	s->code_tries++;
 	(void)snprintf(tries, sizeof tries, "%u", s->code_tries);
 	if (in->nfields != 1) {
+		struct sspr_kv kv[] = { { "reason", "protocol" } };
+
+		audit(s, LOG_WARNING, "reset_fail", kv, 1);
 		reply(out, SSPR_ST_FAIL, NULL);
 		return ST_END;
 	}
@@ -361,6 +364,9 @@ static enum state on_reset(struct sspr_session *s, const struct sspr_msg *in,
 
 	s->reset_tries++;
 	if (in->nfields != 1) {
+		struct sspr_kv kv[] = { { "reason", "protocol" } };
+
+		audit(s, LOG_WARNING, "reset_fail", kv, 1);
 		reply(out, SSPR_ST_FAIL, NULL);
 		return ST_END;
 	}
@@ -456,9 +462,9 @@ int sspr_session_run(struct sspr_session *s)
 			break;
 		}
 		st = fn(s, &in, &out);
-		sspr_msg_wipe(&in);
 		if (st == ST_END && in.type == SSPR_MSG_RESET && out.arg == SSPR_ST_OK)
 			reset_done = true;
+		sspr_msg_wipe(&in);
 		if (sspr_msg_send(s->fd, &out) < 0)
 			break;
 	}

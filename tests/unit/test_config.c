@@ -175,7 +175,6 @@ static void test_free_twice(void **state)
 	assert_int_equal(c.services.n, 0);
 	assert_null(c.notify_user);
 	/* a freed config can take defaults again (the helper does this) */
-	assert_int_equal(sspr_config_defaults(&c), 0);
 	assert_int_equal(parse(&c, "notify_command = /bin/true\n", NULL), 0);
 	sspr_config_free(&c);
 	sspr_config_free(NULL);
@@ -191,7 +190,12 @@ static void test_empty_text(void **state)
 	assert_int_equal(sspr_config_defaults(&c), 0);
 	assert_int_equal(sspr_config_parse(&c, "", 0, "t.conf", diag_fn, &dg), 0);
 	assert_int_equal(sspr_config_parse(&c, NULL, 0, "t.conf", diag_fn, &dg), 0);
-	assert_int_equal(parse(&c, "\n\n   \n\t\n# only comments\n", &dg), 0);
+	{
+		static const char text[] = "\n\n   \n\t\n# only comments\n\r\n";
+
+		assert_int_equal(sspr_config_parse(&c, text, sizeof text - 1, "t.conf", diag_fn,
+		                                   &dg), 0);
+	}
 	assert_int_equal(dg.n, 0);
 	assert_config_equal(&c, &d);
 	sspr_config_free(&c);
@@ -532,7 +536,7 @@ static const struct bad bad_configs[] = {
 	{ "hotp_lookahead = 101\n", 1, "hotp_lookahead" },
 	{ "max_code_tries = 0\n", 1, "max_code_tries = \"0\"" },
 	{ "max_code_tries = 11\n", 1, "max_code_tries" },
-	{ "session_timeout = 29\n", 1, "session_timeout" },
+	{ "session_timeout = 4\n", 1, "session_timeout" },
 	{ "session_timeout = 3601\n", 1, "session_timeout" },
 	{ "deny = 0\n", 1, "deny = \"0\"" },
 	{ "deny = 1001\n", 1, "deny" },

@@ -678,7 +678,7 @@ static void test_update_fail_before_rename(void **state)
 static void test_update_bad_files(void **state)
 {
 	struct tmp *t = *state;
-	char big[64];
+	char big[sizeof(((struct tmp *)0)->dir) + 16];
 
 	/* no shadow at all */
 	assert_int_equal(sspr_shadow_update(t->dir, "alice", HASH_NEW, TODAY), -ENOENT);

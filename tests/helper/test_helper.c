@@ -1,0 +1,336 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* sspr-helper driven directly over its socket, as the module would, but
+ * out of order and with bad input: the state machine must end the
+ * session without a reset.  Runs in the sandbox of run-pam-test.sh. */
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sspr/otp.h"
+#include "sspr/proto.h"
+#include "sspr/record.h"
+#include "sspr/paths.h"
+
+#define SECRET "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+#define NOW 1764400000LL
+
+static const char *helper;
+static char conf_path[4200], shadow_path[4200], root[4096];
+
+struct child {
+	pid_t pid;
+	int fd;
+};
+
+static void spit(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(text, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+static char *slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = calloc(1, 65536);
+
+	assert_non_null(f);
+	assert_non_null(buf);
+	(void)!fread(buf, 1, 65535, f);
+	fclose(f);
+	return buf;
+}
+
+/* Start the helper on a socket; argv as given (NULL: the normal one). */
+static struct child start(char *const *argv)
+{
+	char *const normal[] = { (char *)"sspr-helper", NULL };
+	int sv[2];
+	struct child c;
+
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	c.pid = fork();
+	assert_true(c.pid >= 0);
+	if (c.pid == 0) {
+		dup2(sv[1], 0);
+		dup2(sv[1], 1);
+		execv(helper, argv ? argv : normal);
+		_exit(126);
+	}
+	close(sv[1]);
+	c.fd = sv[0];
+	return c;
+}
+
+static int finish(struct child *c)
+{
+	int st;
+
+	close(c->fd);
+	assert_int_equal(waitpid(c->pid, &st, 0), c->pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+static int call(struct child *c, uint8_t type, const char *f0, const char *f1)
+{
+	struct sspr_msg m, r;
+	int e;
+
+	sspr_msg_init(&m, type, 0);
+	if (f0)
+		assert_int_equal(sspr_msg_add(&m, f0), 0);
+	if (f1)
+		assert_int_equal(sspr_msg_add(&m, f1), 0);
+	(void)sspr_msg_send(c->fd, &m);
+	e = sspr_msg_recv(c->fd, &r, 20000);
+	if (e < 0)
+		return e;
+	assert_int_equal(r.type, SSPR_MSG_REPLY);
+	return r.arg;
+}
+
+static int hello(struct child *c, const char *user)
+{
+	struct sspr_msg m, r;
+
+	sspr_msg_init(&m, SSPR_MSG_HELLO, 0);
+	assert_int_equal(sspr_msg_add(&m, user), 0);
+	assert_int_equal(sspr_msg_add(&m, "sshd"), 0);
+	assert_int_equal(sspr_msg_add(&m, "192.0.2.7"), 0);
+	assert_int_equal(sspr_msg_add(&m, "ssh"), 0);
+	assert_int_equal(sspr_msg_add(&m, ""), 0);
+	assert_int_equal(sspr_msg_send(c->fd, &m), 0);
+	assert_int_equal(sspr_msg_recv(c->fd, &r, 20000), 0);
+	return r.arg;
+}
+
+static void code_now(char out[9])
+{
+	struct sspr_otp_params p;
+	uint8_t s[64];
+	size_t n;
+
+	sspr_otp_params_default(&p);
+	assert_int_equal(sspr_base32_decode(SECRET, s, sizeof s, &n), 0);
+	assert_int_equal(sspr_otp_generate(&p, s, n, sspr_otp_step(&p, NOW), out), 0);
+}
+
+static int setup(void **state)
+{
+	struct sspr_record *r = sspr_record_new();
+	struct sspr_paths p;
+	int fd, lock;
+
+	(void)state;
+	snprintf(root, sizeof root, "%s", getenv("SSPR_ROOT"));
+	snprintf(conf_path, sizeof conf_path, "%s", getenv("SSPR_TEST_CONF"));
+	snprintf(shadow_path, sizeof shadow_path, "%s/etc/shadow", root);
+	helper = getenv("SSPR_HELPER");
+	spit(conf_path, "services = sshd\nuse_pwquality = no\nhash = sha512\nsession_timeout = 5\n");
+	spit(shadow_path, "alice:$6$abc$def:19000:0:99999:7:::\n");
+	assert_int_equal(sspr_paths_init(&p, root), 0);
+	snprintf(r->user, sizeof r->user, "alice");
+	r->uid = 1001;
+	sspr_otp_params_default(&r->otp);
+	assert_int_equal(sspr_base32_decode(SECRET, r->secret, SSPR_SECRET_MAX, &r->secret_len), 0);
+	assert_int_equal(sspr_state_open_users(p.statedir, 1, &fd), 0);
+	assert_int_equal(sspr_record_lock(fd, 5000, &lock), 0);
+	assert_int_equal(sspr_record_store(fd, r), 0);
+	close(lock);
+	close(fd);
+	sspr_record_free(r);
+	setenv("SSPR_NOW", "1764400000", 1);
+	return 0;
+}
+
+static void test_reset_before_verify_ends_session(void **state)
+{
+	struct child c = start(NULL);
+	char *before = slurp(shadow_path), *after;
+
+	(void)state;
+	assert_int_equal(hello(&c, "alice"), SSPR_ST_OK);
+	assert_int_equal(call(&c, SSPR_MSG_RESET, "a new long password 123", NULL), SSPR_ST_FAIL);
+	/* the session is over: nothing more is answered */
+	assert_true(call(&c, SSPR_MSG_VERIFY, "123456", NULL) < 0);
+	assert_int_equal(finish(&c), 1);
+	after = slurp(shadow_path);
+	assert_string_equal(before, after);
+	free(before);
+	free(after);
+}
+
+static void test_verify_before_hello_ends_session(void **state)
+{
+	struct child c = start(NULL);
+	char code[9];
+
+	(void)state;
+	code_now(code);
+	assert_int_equal(call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_FAIL);
+	assert_int_equal(finish(&c), 1);
+}
+
+static void test_second_hello_ends_session(void **state)
+{
+	struct child c = start(NULL);
+
+	(void)state;
+	assert_int_equal(hello(&c, "alice"), SSPR_ST_OK);
+	assert_int_equal(hello(&c, "alice"), SSPR_ST_FAIL);
+	assert_int_equal(finish(&c), 1);
+}
+
+static void test_bad_field_count_refused(void **state)
+{
+	struct child c = start(NULL);
+
+	(void)state;
+	assert_int_equal(call(&c, SSPR_MSG_HELLO, "alice", NULL), SSPR_ST_FAIL);
+	assert_int_equal(finish(&c), 1);
+}
+
+static void test_verify_with_extra_field_refused(void **state)
+{
+	struct child c = start(NULL);
+	char code[9];
+
+	(void)state;
+	code_now(code);
+	assert_int_equal(hello(&c, "alice"), SSPR_ST_OK);
+	assert_int_equal(call(&c, SSPR_MSG_VERIFY, code, "extra"), SSPR_ST_FAIL);
+	assert_int_equal(finish(&c), 1);
+}
+
+static void test_full_session_resets(void **state)
+{
+	struct child c = start(NULL);
+	char code[9], *after;
+
+	(void)state;
+	code_now(code);
+	assert_int_equal(hello(&c, "alice"), SSPR_ST_OK);
+	assert_int_equal(call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_OK);
+	assert_int_equal(call(&c, SSPR_MSG_RESET, "short", NULL), SSPR_ST_BAD_PASSWORD);
+	assert_int_equal(call(&c, SSPR_MSG_RESET, "a new long password 123", NULL), SSPR_ST_OK);
+	assert_int_equal(finish(&c), 0);
+	after = slurp(shadow_path);
+	assert_null(strstr(after, "$6$abc$def"));
+	free(after);
+}
+
+static void test_reset_tries_are_bounded(void **state)
+{
+	struct child c = start(NULL);
+	char code[9];
+
+	(void)state;
+	code_now(code);
+	assert_int_equal(hello(&c, "alice"), SSPR_ST_OK);
+	assert_int_equal(call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_OK);
+	assert_int_equal(call(&c, SSPR_MSG_RESET, "short", NULL), SSPR_ST_BAD_PASSWORD);
+	assert_int_equal(call(&c, SSPR_MSG_RESET, "short", NULL), SSPR_ST_BAD_PASSWORD);
+	assert_int_equal(call(&c, SSPR_MSG_RESET, "short", NULL), SSPR_ST_UNCHANGED);
+	assert_true(call(&c, SSPR_MSG_RESET, "a new long password 123", NULL) < 0);
+	assert_int_equal(finish(&c), 1);
+}
+
+/* session_timeout (5 s here) is the helper's own: it answers TIMEOUT
+ * unasked and ends, even when the module never speaks again. */
+static void test_session_timeout_enforced_by_helper(void **state)
+{
+	struct child c = start(NULL);
+	struct sspr_msg r;
+
+	(void)state;
+	assert_int_equal(hello(&c, "alice"), SSPR_ST_OK);
+	assert_int_equal(sspr_msg_recv(c.fd, &r, 30000), 0);
+	assert_int_equal(r.arg, SSPR_ST_TIMEOUT);
+	assert_int_equal(finish(&c), 1);
+}
+
+static void test_refuses_extra_arguments(void **state)
+{
+	char *const argv[] = { (char *)"sspr-helper", (char *)"--user=root", NULL };
+	struct child c = start(argv);
+
+	(void)state;
+	assert_int_equal(finish(&c), 1);
+}
+
+static void test_refuses_argc_zero(void **state)
+{
+	char *const argv[] = { NULL };
+	struct child c = start(argv);
+
+	(void)state;
+	assert_int_equal(finish(&c), 1);
+}
+
+static void test_refuses_terminal_on_stdin(void **state)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY), st;
+	pid_t pid;
+
+	(void)state;
+	if (m < 0 || grantpt(m) < 0 || unlockpt(m) < 0)
+		skip();
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int s = open(ptsname(m), O_RDWR | O_NOCTTY);
+
+		dup2(s, 0);
+		execl(helper, "sspr-helper", (char *)NULL);
+		_exit(126);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 1);
+	close(m);
+}
+
+/* A config error fails closed: no code is ever accepted. */
+static void test_config_error_fails_closed(void **state)
+{
+	struct child c;
+
+	(void)state;
+	spit(conf_path, "services = sshd\nwindow = many\n");
+	c = start(NULL);
+	assert_int_equal(hello(&c, "alice"), SSPR_ST_FAIL);
+	assert_int_equal(finish(&c), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_reset_before_verify_ends_session, setup),
+		cmocka_unit_test_setup(test_verify_before_hello_ends_session, setup),
+		cmocka_unit_test_setup(test_second_hello_ends_session, setup),
+		cmocka_unit_test_setup(test_bad_field_count_refused, setup),
+		cmocka_unit_test_setup(test_verify_with_extra_field_refused, setup),
+		cmocka_unit_test_setup(test_full_session_resets, setup),
+		cmocka_unit_test_setup(test_reset_tries_are_bounded, setup),
+		cmocka_unit_test_setup(test_session_timeout_enforced_by_helper, setup),
+		cmocka_unit_test_setup(test_refuses_extra_arguments, setup),
+		cmocka_unit_test_setup(test_refuses_argc_zero, setup),
+		cmocka_unit_test_setup(test_refuses_terminal_on_stdin, setup),
+		cmocka_unit_test_setup(test_config_error_fails_closed, setup),
+	};
+
+	signal(SIGPIPE, SIG_IGN);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
