@@ -460,7 +460,9 @@ int sspr_record_lock(int usersfd, int timeout_ms, int *ret_fd)
 			break;
 		if (errno != EACCES && errno != EAGAIN && errno != EINTR)
 			return -errno;
-		/* F_SETLKW cannot time out without signals; poll instead. */
+		/* F_SETLKW cannot time out without signals; poll instead.
+		 * The lock is per process (POSIX record lock): take it once
+		 * and keep no other fd on .lock open. */
 		if (monotonic_ms() >= deadline)
 			return -SSPR_E_LOCK_TIMEOUT;
 		(void)nanosleep(&ts, NULL);

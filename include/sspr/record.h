@@ -57,8 +57,11 @@ int sspr_record_lock(int usersfd, int timeout_ms, int *ret_fd);
 int sspr_record_load(int usersfd, uid_t uid, const char *user, struct sspr_record *r);
 
 /* Atomically replace users/UID (temp + fsync + rename + dir fsync), mode
- * 0600. Call with the record lock held. */
+ * 0600. Call with the record lock held.  Returns 0, a negative errno
+ * (users/UID unchanged), or -SSPR_E_NOT_DURABLE: the new record is in
+ * place but the directory fsync failed. */
 int sspr_record_store(int usersfd, const struct sspr_record *r);
 
-/* Remove users/UID; -ENOENT when there was none. */
+/* Remove users/UID; -ENOENT when there was none; -SSPR_E_NOT_DURABLE
+ * when removed but the directory fsync failed. */
 int sspr_record_remove(int usersfd, uid_t uid);

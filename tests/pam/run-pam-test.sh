@@ -58,6 +58,7 @@ auth optional $items
 auth required pam_permit.so
 S
 done
+printf "auth required pam_deny.so\naccount required pam_deny.so\npassword required pam_deny.so\nsession required pam_deny.so\n" > "$root/pam.d/other"
 # trigger placement: before the password module
 cat > "$root/pam.d/login" <<S
 auth [success=1 ignore=ignore default=die] $module trigger=reset debug
@@ -65,13 +66,18 @@ auth required $matrix passdb=$root/passdb
 auth optional $items
 S
 
+# sanitizer builds: pam_wrapper must not deep-bind, asan must not insist on
+# coming first in the preload list
+if ldd "$bin" | grep -q libasan; then
+	export PAM_WRAPPER_DISABLE_DEEPBIND=1
+	shim=$(dirname "$bin")/../pam/libnodeepbind.so
+	[ -e "$shim" ] || { echo "FAIL: $shim missing in a sanitizer build"; exit 1; }
+	pw="$shim:$pw"
+	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0"
+fi
 export LD_PRELOAD="$pw:$nw"
 export PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$root/pam.d"
 export NSS_WRAPPER_PASSWD="$root/etc/passwd" NSS_WRAPPER_GROUP="$root/etc/group"
 export SSPR_ROOT="$root" SSPR_HELPER="$helper" SSPR_TEST_CONF="$root$confdir/sspr.conf"
 export SSPR_TEST_SHIPPED_CONF="$srcdir/policy/sspr.conf"
-if [ -n "${ASAN_OPTIONS+x}" ] || ldd "$bin" | grep -q libasan; then
-	export PAM_WRAPPER_DISABLE_DEEPBIND=1
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0"
-fi
 "$bin"

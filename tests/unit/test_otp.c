@@ -377,6 +377,11 @@ static void test_state_untouched_on_failure(void **state)
 	                 -EINVAL);
 	assert_int_equal(st, sentinel);
 	assert_int_equal(verify(&h, "123456", 0, 0, 0, NULL), -EINVAL);
+	/* A clock before the epoch has no TOTP step. */
+	t.digits = 6;
+	gen(&t, 0, code);
+	assert_int_equal(verify(&t, code, -1, 1, 0, &st), -EINVAL);
+	assert_int_equal(st, sentinel);
 }
 
 static void test_hotp_lookahead(void **state)

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* sspr-cli internals: the command table, the shared start-up of a command
+ * (privilege, paths, config, audit), option-error reporting, a secure
+ * output buffer and the QR renderers.  Private to sspr-cli/. */
+#pragma once
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "sspr/config.h"
+#include "sspr/paths.h"
+#include "sspr/policy.h"
+
+#define CLI_PROG "sspr-cli"
+
+/* Exit codes (SPEC section 6). */
+enum {
+	CLI_EXIT_OK = 0,    /* success */
+	CLI_EXIT_FAIL = 1,  /* refused or failed */
+	CLI_EXIT_USAGE = 2, /* usage error */
+};
+
+/* One subcommand.  fn gets argv with argv[0] = the command's name and
+ * returns the exit code.  Later subcommands slot into the table in main.c. */
+struct cli_command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+};
+
+int cli_enroll(int argc, char **argv);
+int cli_status(int argc, char **argv);
+int cli_revoke(int argc, char **argv);
+
+/* --- messages ----------------------------------------------------------- */
+
+/* "sspr-cli CMD: MESSAGE" on stderr; returns CLI_EXIT_FAIL. */
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "sspr-cli CMD: warning: MESSAGE" on stderr. */
+void cli_warn(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* "sspr-cli CMD: MESSAGE" and "Try 'sspr-cli CMD --help'." on stderr;
+ * returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* A name from outside made safe to print: bare when harmless, else quoted
+ * with escapes (sspr_audit_escape).  Returns one of two rotating static
+ * buffers, so two may be used in one message. */
+const char *cli_safe(const char *s);
+
+/* getopt_long for a subcommand (main resets getopt before each command):
+ * reports unknown options and missing values itself (to stderr, with the
+ * usage hint) and then returns '?'.  Other returns are getopt_long's.
+ * shortopts must start with ':'. */
+int cli_getopt(const char *cmd, int argc, char **argv, const char *shortopts,
+               const struct option *longopts);
+
+/* --- the context of a command that acts ---------------------------------- */
+
+struct cli_ctx {
+	const char *cmd;
+	struct sspr_paths paths;
+	struct sspr_config cfg;
+	bool cfg_loaded;
+	bool admin;  /* euid 0, or a test root (SSPR_ROOT) */
+	uid_t caller;
+};
+
+/* Paths from SSPR_ROOT, the caller and whether it acts as admin.
+ * Returns 0 or an exit code (message printed). */
+int cli_ctx_init(struct cli_ctx *ctx, const char *cmd);
+/* Load sspr.conf (a missing file means the defaults) and open the audit
+ * log at its facility.  On a config error: messages on stderr, audit
+ * config_error, CLI_EXIT_FAIL.  Returns 0 or an exit code. */
+int cli_ctx_load_config(struct cli_ctx *ctx);
+void cli_ctx_done(struct cli_ctx *ctx);
+
+/* Look user up; an unknown user is a refusal naming unknown_user.
+ * Returns 0 or an exit code (message printed). Free with
+ * sspr_account_free. */
+int cli_lookup(struct cli_ctx *ctx, const char *user, struct sspr_account *ret);
+
+/* The refusal text for a verdict that does not allow: the first failing
+ * rule, its explanation and reason code. */
+void cli_verdict_text(const struct sspr_verdict *v, char *out, size_t len);
+
+/* decimal uid in a buffer */
+const char *cli_uid_str(uid_t uid, char buf[static 16]);
+
+/* --- output -------------------------------------------------------------- */
+
+/* A growing buffer in sodium-secure memory: the output of enroll holds the
+ * secret (URI, QR code), so it never passes through stdio's buffers.
+ * Errors are sticky: check cli_out_write's result once at the end. */
+struct cli_out {
+	char *buf;
+	size_t len, cap;
+	bool failed;
+};
+
+void cli_out_add(struct cli_out *o, const void *p, size_t n);
+void cli_out_str(struct cli_out *o, const char *s);
+void cli_out_fmt(struct cli_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A JSON string literal for s (quoted, escaped; bytes that are not valid
+ * UTF-8 become U+FFFD). */
+void cli_out_json_str(struct cli_out *o, const char *s);
+/* Write everything to fd.  Returns 0, -ENOMEM (an earlier add failed) or
+ * a negative errno. */
+int cli_out_write(struct cli_out *o, int fd);
+/* Wipe and free. */
+void cli_out_free(struct cli_out *o);
+
+/* "2026-11-29T05:00:00Z" */
+const char *cli_iso8601(int64_t t, char buf[static 32]);
+
+/* --- QR codes ------------------------------------------------------------ */
+
+enum cli_qr_kind { CLI_QR_UTF8, CLI_QR_ANSI, CLI_QR_SVG, CLI_QR_NONE };
+
+struct cli_qr_opt {
+	enum cli_qr_kind kind;
+	const char *svg_path; /* CLI_QR_SVG */
+};
+
+/* Parse --qr's value: utf8, ansi, none or svg:FILE.  0 or -EINVAL. */
+int cli_qr_parse(const char *arg, struct cli_qr_opt *ret);
+
+/* Render text as a QR code (8-bit mode, level M) into o: UTF-8 half
+ * blocks, ANSI colours, or an SVG document.  Returns 0, -EINVAL (text too
+ * long for a QR code) or -ENOMEM.  The symbol is wiped after use: it
+ * encodes the secret. */
+int cli_qr_render(const char *text, enum cli_qr_kind kind, struct cli_out *o);
