@@ -108,9 +108,14 @@ void cli_out_fmt(struct cli_out *o, const char *fmt, ...) __attribute__((format(
 void cli_out_json_str(struct cli_out *o, const char *s);
 /* Write everything to fd.  Returns 0, -ENOMEM (an earlier add failed) or
  * a negative errno. */
-int cli_out_write(struct cli_out *o, int fd);
+int cli_out_write(const struct cli_out *o, int fd);
 /* Wipe and free. */
 void cli_out_free(struct cli_out *o);
+
+/* Create path (O_EXCL|O_NOFOLLOW, mode 0600: it may hold a secret) and
+ * write o to it; removed again on a write error.  Returns 0, -EEXIST when
+ * something is already there, or a negative errno. */
+int cli_write_new_file(const char *path, const struct cli_out *o);
 
 /* "2026-11-29T05:00:00Z" */
 const char *cli_iso8601(int64_t t, char buf[static 32]);

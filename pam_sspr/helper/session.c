@@ -290,6 +290,9 @@ static enum state on_verify(struct sspr_session *s, const struct sspr_msg *in,
 		audit(s, LOG_WARNING, "code_fail", kv, SSPR_ELEMENTSOF(kv));
 	}
 	if (s->code_tries >= s->cfg.max_code_tries) {
+		struct sspr_kv kv[] = { { "reason", "max_code_tries" } };
+
+		audit(s, LOG_WARNING, "reset_fail", kv, 1);
 		reply(out, SSPR_ST_EXHAUSTED, NULL);
 		return ST_END;
 	}
@@ -448,8 +451,15 @@ int sspr_session_run(struct sspr_session *s)
 			(void)sspr_msg_send(s->fd, &out);
 			break;
 		}
-		if (r < 0)
-			break; /* the module went away, or sent garbage: end quietly */
+		if (r < 0) {
+			/* The module went away (the user gave up, or the module
+			 * ended the branch) or sent garbage. */
+			struct sspr_kv kv[] = { { "reason", r == -EPIPE ? "abandoned" : "protocol" } };
+
+			if (st != ST_HELLO)
+				audit(s, LOG_NOTICE, "reset_fail", kv, 1);
+			break;
+		}
 		for (size_t i = 0; i < SSPR_ELEMENTSOF(transitions); i++)
 			if (transitions[i].state == st && transitions[i].type == in.type)
 				fn = transitions[i].fn;
