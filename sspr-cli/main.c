@@ -48,6 +48,9 @@ static void usage(FILE *f)
 /* --- messages ----------------------------------------------------------- */
 
 static void vmsg(const char *cmd, const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
+static void vmsg(const char *cmd, const char *prefix, const char *fmt, va_list ap)
 {
 	if (cmd)
 		fprintf(stderr, "%s %s: %s", CLI_PROG, cmd, prefix);

@@ -52,8 +52,9 @@ done
 install -o root -g root -m 4755 "$helper" "$T/sspr-helper"
 install -m 0755 "$client" "$T/client"
 cp /etc/shadow "$T/shadow.before"
+mode_before=$(stat -c "%U:%G %a" /etc/shadow)
 
-as() { local u=$1; shift; setpriv --reuid="$u" --regid="$u" --init-groups -- "$@"; }
+as() { local u=$1; shift; setpriv --reuid="$(id -u "$u")" --regid="$(id -g "$u")" --init-groups -- "$@"; }
 
 # 1. another user's account: refused, nothing written
 out=$(as sspr-elev1 "$T/client" "$T/sspr-helper" hello sspr-elev2 sshd 192.0.2.1 verify 000000 || true)
@@ -83,6 +84,6 @@ new=$(grep '^sspr-elev1:' /etc/shadow | cut -d: -f4-)
 [ "$old" = "$new" ] || fail "fields 4-9 changed: $old -> $new"
 [ "$(grep '^sspr-elev1:' /etc/shadow | cut -d: -f2)" != \
   "$(grep '^sspr-elev1:' "$T/shadow.before" | cut -d: -f2)" ] || fail "hash not changed"
-[ "$(stat -c '%U:%G %a' /etc/shadow)" = "$(stat -c '%U:%G %a' "$T/shadow.before")" ] \
-	|| fail "owner or mode of shadow changed"
+[ "$(stat -c "%U:%G %a" /etc/shadow)" = "$mode_before" ] \
+	|| fail "owner or mode of shadow changed: $(stat -c "%U:%G %a" /etc/shadow) (was $mode_before)"
 echo "PASS: only the caller's line changed"

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* sspr-cli revoke: remove a user's enrollment record, under the record
+ * lock.  A user who is not enrolled is a refusal (not_enrolled). */
+#include <getopt.h>
+#include <stdio.h>
+#include <syslog.h>
+
+#include "sspr/audit.h"
+#include "sspr/common.h"
+#include "sspr/policy.h"
+#include "sspr/record.h"
+#include "cli.h"
+
+#define CMD "revoke"
+#define LOCK_TIMEOUT_MS 10000
+
+static const char usage_text[] =
+	"Usage: sspr-cli revoke USER\n"
+	"\n"
+	"Remove USER's enrollment: their authenticator no longer resets the\n"
+	"password.  Exits 1 when USER is not enrolled.\n"
+	"\n"
+	"Options:\n"
+	"  -h, --help    show this help\n";
+
+static int not_enrolled(const struct sspr_account *a)
+{
+	return cli_fail(CMD, "%s is not enrolled (%s)", cli_safe(a->name),
+	                sspr_reason_name(SSPR_R_NOT_ENROLLED));
+}
+
+int cli_revoke(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	_cleanup_(cli_ctx_done) struct cli_ctx ctx = { .cmd = CMD };
+	_cleanup_(sspr_account_free) struct sspr_account acct = { .exists = false };
+	_cleanup_close_ int usersfd = -1;
+	_cleanup_close_ int lockfd = -1;
+	char uidbuf[16], byuid[16];
+	const char *user;
+	bool durable = true;
+	int c, r;
+
+	while ((c = cli_getopt(CMD, argc, argv, ":h", longopts)) != -1) {
+		switch (c) {
+		case 'h':
+			fputs(usage_text, stdout);
+			return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+		default:
+			return CLI_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc)
+		return cli_usage_error(CMD, "USER is required");
+	user = argv[optind++];
+	if (optind < argc)
+		return cli_usage_error(CMD, "unexpected argument '%s'", cli_safe(argv[optind]));
+
+	r = cli_ctx_init(&ctx, CMD);
+	if (r != 0)
+		return r;
+	if (!ctx.admin)
+		return cli_fail(CMD, "only root may revoke an enrollment");
+	r = cli_ctx_load_config(&ctx);
+	if (r != 0)
+		return r;
+	r = cli_lookup(&ctx, user, &acct);
+	if (r != 0)
+		return r;
+
+	r = sspr_state_open_users(ctx.paths.statedir, 0, &usersfd);
+	if (r == -ENOENT)
+		return not_enrolled(&acct);
+	if (r < 0)
+		return cli_fail(CMD, "state directory %s: %s", ctx.paths.statedir,
+		                sspr_strerror(r));
+	r = sspr_record_lock(usersfd, LOCK_TIMEOUT_MS, &lockfd);
+	if (r < 0)
+		return cli_fail(CMD, "cannot lock %s: %s", ctx.paths.usersdir, sspr_strerror(r));
+	r = sspr_record_remove(usersfd, acct.uid);
+	if (r == -ENOENT)
+		return not_enrolled(&acct);
+	if (r == -SSPR_E_NOT_DURABLE) {
+		cli_warn(CMD, "the record of %s is removed, but %s could not be synced",
+		         cli_safe(acct.name), ctx.paths.usersdir);
+		durable = false;
+	} else if (r < 0) {
+		return cli_fail(CMD, "cannot remove the record of %s: %s", cli_safe(acct.name),
+		                sspr_strerror(r));
+	}
+	{
+		struct sspr_kv kv[4] = {
+			{ "user", acct.name },
+			{ "uid", cli_uid_str(acct.uid, uidbuf) },
+			{ "by_uid", cli_uid_str(ctx.caller, byuid) },
+		};
+		size_t n = 3;
+
+		if (!durable) {
+			kv[n].key = "durable";
+			kv[n++].value = "no";
+		}
+		sspr_audit_log(LOG_NOTICE, "revoke", kv, n);
+	}
+	printf("Revoked the enrollment of %s.\n", cli_safe(acct.name));
+	return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+}
