@@ -58,6 +58,7 @@
 
 #include "sspr/common.h"
 #include "sspr/otp.h"
+#include "sspr/statefile.h"
 #include "sspr/record.h"
 
 #define RECORD_MAGIC "sspr-record 1"
@@ -378,19 +379,6 @@ static int check_dir(int fd)
 	return 0;
 }
 
-/* A file we keep secrets in: regular, ours, one link, private. */
-static int check_file(int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1 ||
-	    (st.st_mode & 077) != 0)
-		return -SSPR_E_UNSAFE_FILE;
-	return 0;
-}
-
 /* errno of an O_NOFOLLOW open: a symlink where a file or directory
  * should be is an unsafe file, not a missing one. */
 static int open_errno(int e)
@@ -448,7 +436,7 @@ int sspr_record_lock(int usersfd, int timeout_ms, int *ret_fd)
 	fd = openat(usersfd, ".lock", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return open_errno(errno);
-	r = check_file(fd);
+	r = sspr_state_check_file(fd);
 	if (r < 0)
 		return r;
 	deadline = monotonic_ms() + (timeout_ms > 0 ? timeout_ms : 0);
@@ -481,7 +469,6 @@ int sspr_record_load(int usersfd, uid_t uid, const char *user, struct sspr_recor
 {
 	_cleanup_record_ struct sspr_record *t = NULL;
 	_cleanup_secure_ char *buf = NULL;
-	_cleanup_close_ int fd = -1;
 	char name[16];
 	size_t got = 0;
 	int ret;
@@ -489,32 +476,12 @@ int sspr_record_load(int usersfd, uid_t uid, const char *user, struct sspr_recor
 	if (usersfd < 0 || !user || !r || !r->secret || uid == (uid_t)-1)
 		return -EINVAL;
 	uid_name(name, uid);
-	/* O_NONBLOCK: a FIFO planted here must not block the open. */
-	fd = openat(usersfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0)
-		return errno == ENOENT ? -ENOENT : open_errno(errno);
-	ret = check_file(fd);
+	ret = sspr_state_read(usersfd, name, SSPR_RECORD_MAX, &buf, &got);
 	if (ret < 0)
 		return ret;
-	buf = sspr_secure_alloc(SSPR_RECORD_MAX + 1);
 	t = sspr_record_new();
-	if (!buf || !t)
+	if (!t)
 		return -ENOMEM;
-	/* Read one byte past the cap so an oversized file is noticed. */
-	while (got < SSPR_RECORD_MAX + 1) {
-		ssize_t n = read(fd, buf + got, SSPR_RECORD_MAX + 1 - got);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got > SSPR_RECORD_MAX)
-		return -SSPR_E_RECORD;
 	ret = sspr_record_parse(t, buf, got);
 	if (ret < 0)
 		return ret;
@@ -526,89 +493,20 @@ int sspr_record_load(int usersfd, uid_t uid, const char *user, struct sspr_recor
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Create an unpredictable ".UID.XXXXXXXX" beside the record. */
-static int create_temp(int usersfd, uid_t uid, char tmp[32], int *ret_fd)
-{
-	int tries;
-
-	for (tries = 0; tries < 16; tries++) {
-		uint32_t rnd;
-		int fd;
-
-		randombytes_buf(&rnd, sizeof rnd);
-		(void)snprintf(tmp, 32, ".%u.%08" PRIx32, (unsigned)uid, rnd);
-		fd = openat(usersfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-		            0600);
-		if (fd >= 0) {
-			*ret_fd = fd;
-			return 0;
-		}
-		if (errno != EEXIST)
-			return -errno;
-	}
-	return -EEXIST;
-}
-
 int sspr_record_store(int usersfd, const struct sspr_record *r)
 {
 	_cleanup_secure_ char *text = NULL;
-	_cleanup_close_ int fd = -1;
-	char name[16], tmp[32];
+	char name[16];
 	size_t len = 0;
 	int ret;
 
 	if (usersfd < 0 || !r || r->uid == (uid_t)-1)
 		return -EINVAL;
-	if (sodium_init() < 0)
-		return -EIO;
 	ret = sspr_record_format(r, &text, &len);
 	if (ret < 0)
 		return ret;
 	uid_name(name, r->uid);
-	ret = create_temp(usersfd, r->uid, tmp, &fd);
-	if (ret < 0)
-		return ret;
-	ret = write_all(fd, text, len);
-	if (ret < 0)
-		goto fail;
-	if (fsync(fd) < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	/* A failed close may mean lost data (NFS); EINTR still closed it. */
-	if (close(fd) < 0 && errno != EINTR) {
-		ret = -errno;
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (renameat(usersfd, tmp, usersfd, name) < 0) {
-		ret = -errno;
-		goto fail;
-	}
-	/* The new record is in place; only its durability is in doubt. */
-	if (fsync(usersfd) < 0)
-		return -SSPR_E_NOT_DURABLE;
-	return 0;
-fail:
-	(void)unlinkat(usersfd, tmp, 0);
-	return ret;
+	return sspr_state_write(usersfd, name, text, len);
 }
 
 int sspr_record_remove(int usersfd, uid_t uid)
