@@ -22,6 +22,7 @@
 
 #define PROMPT_OFFER "Forgot your password? Enter a verification code to reset it, or press Enter to skip: "
 #define PROMPT_CODE "Verification code: "
+#define PROMPT_RECOVERY "Recovery code: "
 #define PROMPT_NEW "New password: "
 #define PROMPT_RETYPE "Retype new password: "
 #define MSG_INVALID "Invalid code."
@@ -173,11 +174,15 @@ static int hello(struct branch *b)
 	return rep.arg;
 }
 
-/* Steps 2 and 3: the code loop.  The first answer is already in b->answer. */
-static enum outcome verify_codes(struct branch *b)
+/* Steps 2 and 3: a code loop of max_code_tries attempts; the first answer
+ * is already in b->answer, later ones are asked with `prompt`.  Returns
+ * OUT_RESET when the helper accepted a code, with *ret_more set when it
+ * wants a recovery code next. */
+static enum outcome code_loop(struct branch *b, const char *prompt, bool *ret_more)
 {
 	unsigned tries = 0;
 
+	*ret_more = false;
 	for (;;) {
 		_cleanup_msg_ struct sspr_msg rep;
 		const char *code = b->answer;
@@ -205,6 +210,9 @@ static enum outcome verify_codes(struct branch *b)
 			switch (rep.arg) {
 			case SSPR_ST_OK:
 				return OUT_RESET;
+			case SSPR_ST_NEED_RECOVERY:
+				*ret_more = true;
+				return OUT_RESET;
 			case SSPR_ST_INVALID:
 				tell(b, PAM_ERROR_MSG, MSG_INVALID);
 				break;
@@ -212,7 +220,9 @@ static enum outcome verify_codes(struct branch *b)
 				tell(b, PAM_ERROR_MSG, MSG_INVALID);
 				return OUT_FAIL;
 			case SSPR_ST_RATE_LIMITED:
-				if (tries > 1 || rep.nfields)
+				/* "invalid": this attempt was checked, was wrong, and
+				 * reached the limit; else it was refused unchecked. */
+				if (rep.nfields && strcmp(rep.field[0].data, "invalid") == 0)
 					tell(b, PAM_ERROR_MSG, MSG_INVALID);
 				return ended_by(b, rep.arg);
 			default:
@@ -221,9 +231,25 @@ static enum outcome verify_codes(struct branch *b)
 			if (tries >= b->cfg.max_code_tries)
 				return OUT_FAIL;
 		}
-		if (ask(b, PAM_PROMPT_ECHO_ON, PROMPT_CODE) != PAM_SUCCESS)
+		if (ask(b, PAM_PROMPT_ECHO_ON, prompt) != PAM_SUCCESS)
 			return OUT_FAIL;
 	}
+}
+
+static enum outcome verify_codes(struct branch *b)
+{
+	bool more = false;
+
+	if (code_loop(b, PROMPT_CODE, &more) != OUT_RESET)
+		return OUT_FAIL;
+	if (!more)
+		return OUT_RESET;
+	/* Step 3: the recovery code policy asks for, with its own tries. */
+	if (ask(b, PAM_PROMPT_ECHO_ON, PROMPT_RECOVERY) != PAM_SUCCESS)
+		return OUT_FAIL;
+	if (code_loop(b, PROMPT_RECOVERY, &more) != OUT_RESET || more)
+		return OUT_FAIL;
+	return OUT_RESET;
 }
 
 /* Step 4: the new password, up to RESET_TRIES tries in all. */

@@ -22,12 +22,13 @@
 #include "sspr/passwd.h"
 #include "sspr/proto.h"
 #include "sspr/record.h"
+#include "sspr/recovery.h"
 #include "sspr/shadow.h"
 
 #define SSPR_RESET_TRIES 3
 #define RECORD_LOCK_MS 10000
 
-enum state { ST_HELLO, ST_VERIFY, ST_RESET, ST_END };
+enum state { ST_HELLO, ST_VERIFY, ST_RECOVERY, ST_RESET, ST_END };
 
 long long sspr_mono_ms(void)
 {
@@ -187,6 +188,8 @@ static enum state on_hello(struct sspr_session *s, const struct sspr_msg *in,
 	}
 	audit(s, LOG_NOTICE, "reset_start", NULL, 0);
 	s->eligible = v.allowed && err == 0;
+	s->need_rc = s->cfg.require_recovery_code == SSPR_RRC_ALWAYS ||
+	             (s->cfg.require_recovery_code == SSPR_RRC_REMOTE && req.remote);
 	s->reason = v.reason;
 	if (!s->eligible) {
 		struct sspr_kv kv[] = { { "reason", err ? "state" : sspr_reason_name(v.reason) } };
@@ -198,23 +201,35 @@ static enum state on_hello(struct sspr_session *s, const struct sspr_msg *in,
 	return ST_VERIFY;
 }
 
-/* --- VERIFY ----------------------------------------------------------- */
+/* --- VERIFY and the recovery-code step -------------------------------- */
 
-/* Same work as a real check, for a user who can never pass. */
+/* Same work as a real check, for a user who can never pass: an OTP
+ * computation over the window, or a recovery-code hash. */
 static void dummy_check(const struct sspr_session *s, const char *code)
 {
-	unsigned char secret[SSPR_SECRET_LEN];
+	unsigned char secret[32]; /* a host-key-sized random key, or an OTP secret */
 	struct sspr_otp_params p;
 	uint64_t state = 0;
 
-	sspr_otp_params_default(&p);
 	randombytes_buf(secret, sizeof secret);
-	(void)!sspr_otp_verify(&p, secret, sizeof secret, code, sspr_now(), s->cfg.window, 0,
-	                       &state);
+	if (sspr_rc_looks_like(code)) {
+		struct sspr_rc_set set = { .uid = 0 };
+		char shown[1][12];
+
+		(void)sspr_rc_generate(secret, 1, &set, shown);
+		sspr_wipe(shown, sizeof shown);
+	} else {
+		sspr_otp_params_default(&p);
+		(void)!sspr_otp_verify(&p, secret, sizeof secret, code, sspr_now(), s->cfg.window,
+		                       0, &state);
+	}
 	sspr_wipe(secret, sizeof secret);
 }
 
-static int check_code(struct sspr_session *s, const char *code)
+/* Check an OTP code (recovery = false) or a recovery code against the
+ * user's state, under the record lock: two sessions never accept one
+ * TOTP step or one recovery code. */
+static int check_code(struct sspr_session *s, const char *code, bool recovery)
 {
 	_cleanup_record_ struct sspr_record *rec = NULL;
 	_cleanup_close_ int ufd = -1;
@@ -228,10 +243,20 @@ static int check_code(struct sspr_session *s, const char *code)
 	r = sspr_record_lock(ufd, RECORD_LOCK_MS, &lockfd);
 	if (r < 0)
 		return r;
+	if (recovery) {
+		unsigned left = 0;
+
+		r = sspr_rc_consume(ufd, s->hostkey, s->acct.uid, s->acct.name, code, &left);
+		if (r == -ENOENT)
+			r = -SSPR_E_CODE_INVALID;
+		if (r == 0)
+			memcpy(s->method, "recovery", 9);
+		return r;
+	}
 	rec = sspr_record_new();
 	if (!rec)
 		return -ENOMEM;
-	/* Re-read under the lock: two sessions never accept one step. */
+	/* Re-read under the lock. */
 	r = sspr_record_load(ufd, s->acct.uid, s->acct.name, rec);
 	if (r < 0)
 		return r;
@@ -247,11 +272,15 @@ static int check_code(struct sspr_session *s, const char *code)
 	return 0;
 }
 
-static enum state on_verify(struct sspr_session *s, const struct sspr_msg *in,
-                            struct sspr_msg *out)
+/* One code attempt in the OTP step (rc_step false) or the recovery-code
+ * step.  A recovery code is accepted at the OTP prompt, unless policy
+ * asks for one after the OTP code: then it counts as a wrong code. */
+static enum state attempt(struct sspr_session *s, const struct sspr_msg *in,
+                          struct sspr_msg *out, bool rc_step)
 {
 	char tries[16];
 	const char *code;
+	bool as_rc;
 	int r = -SSPR_E_CODE_INVALID;
 
 	s->code_tries++;
@@ -264,15 +293,22 @@ static enum state on_verify(struct sspr_session *s, const struct sspr_msg *in,
 		return ST_END;
 	}
 	code = in->field[0].data;
-	if (s->eligible)
-		r = check_code(s, code);
-	else
+	as_rc = sspr_rc_looks_like(code);
+	if (!s->eligible || (as_rc && s->need_rc && !rc_step) || (rc_step && !as_rc))
 		dummy_check(s, code);
+	else
+		r = check_code(s, code, as_rc);
 
 	if (r == 0) {
 		struct sspr_kv kv[] = { { "method", s->method }, { "try", tries } };
+		bool more = !rc_step && s->need_rc;
 
 		audit(s, LOG_NOTICE, "code_ok", kv, SSPR_ELEMENTSOF(kv));
+		if (more) {
+			s->code_tries = 0; /* the recovery step has its own tries */
+			reply(out, SSPR_ST_NEED_RECOVERY, NULL);
+			return ST_RECOVERY;
+		}
 		reply(out, SSPR_ST_OK, NULL);
 		return ST_RESET;
 	}
@@ -284,7 +320,7 @@ static enum state on_verify(struct sspr_session *s, const struct sspr_msg *in,
 		return ST_END;
 	}
 	{
-		struct sspr_kv kv[] = { { "try", tries },
+		struct sspr_kv kv[] = { { "try", tries }, { "step", rc_step ? "recovery" : "code" },
 		                        { "replay", r == -SSPR_E_CODE_REPLAY ? "yes" : "no" } };
 
 		audit(s, LOG_WARNING, "code_fail", kv, SSPR_ELEMENTSOF(kv));
@@ -297,7 +333,19 @@ static enum state on_verify(struct sspr_session *s, const struct sspr_msg *in,
 		return ST_END;
 	}
 	reply(out, SSPR_ST_INVALID, NULL);
-	return ST_VERIFY;
+	return rc_step ? ST_RECOVERY : ST_VERIFY;
+}
+
+static enum state on_verify(struct sspr_session *s, const struct sspr_msg *in,
+                            struct sspr_msg *out)
+{
+	return attempt(s, in, out, false);
+}
+
+static enum state on_recovery(struct sspr_session *s, const struct sspr_msg *in,
+                              struct sspr_msg *out)
+{
+	return attempt(s, in, out, true);
 }
 
 /* --- RESET ------------------------------------------------------------ */
@@ -423,6 +471,7 @@ static const struct {
 } transitions[] = {
 	{ ST_HELLO, SSPR_MSG_HELLO, on_hello },
 	{ ST_VERIFY, SSPR_MSG_VERIFY, on_verify },
+	{ ST_RECOVERY, SSPR_MSG_VERIFY, on_recovery },
 	{ ST_RESET, SSPR_MSG_RESET, on_reset },
 };
 

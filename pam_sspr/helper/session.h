@@ -26,13 +26,14 @@ struct sspr_session {
 	char session_id[17];
 	struct sspr_account acct;
 	bool eligible;          /* policy allows and the user is enrolled */
+	bool need_rc;           /* require_recovery_code applies */
 	enum sspr_reason reason;
 	unsigned char hostkey[SSPR_HOSTKEY_LEN];
 	bool have_hostkey;
 
 	unsigned code_tries;    /* VERIFY messages seen */
 	unsigned reset_tries;   /* RESET messages seen */
-	char method[8];         /* "totp" / "hotp" once a code was accepted */
+	char method[12];        /* totp, hotp or recovery once a code was accepted */
 };
 
 /* Run the session over s->fd until it ends.  Returns the helper's exit

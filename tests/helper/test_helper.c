@@ -231,6 +231,25 @@ static void test_full_session_resets(void **state)
 	free(after);
 }
 
+/* require_recovery_code = remote: a request with an rhost needs both. */
+static void test_remote_request_needs_recovery_code(void **state)
+{
+	struct child c;
+	char code[9];
+
+	(void)state;
+	spit(conf_path, "services = sshd\nuse_pwquality = no\nhash = sha512\n"
+	                "require_recovery_code = remote\n");
+	c = start(NULL);
+	code_now(code);
+	assert_int_equal(hello(&c, "alice"), SSPR_ST_OK);
+	assert_int_equal(call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_NEED_RECOVERY);
+	/* an OTP code is no recovery code; RESET is still out of order */
+	assert_int_equal(call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_INVALID);
+	assert_int_equal(call(&c, SSPR_MSG_RESET, "a new long password 123", NULL), SSPR_ST_FAIL);
+	assert_int_equal(finish(&c), 1);
+}
+
 static void test_reset_tries_are_bounded(void **state)
 {
 	struct child c = start(NULL);
@@ -324,6 +343,7 @@ int main(void)
 		cmocka_unit_test_setup(test_verify_with_extra_field_refused, setup),
 		cmocka_unit_test_setup(test_full_session_resets, setup),
 		cmocka_unit_test_setup(test_reset_tries_are_bounded, setup),
+		cmocka_unit_test_setup(test_remote_request_needs_recovery_code, setup),
 		cmocka_unit_test_setup(test_session_timeout_enforced_by_helper, setup),
 		cmocka_unit_test_setup(test_refuses_extra_arguments, setup),
 		cmocka_unit_test_setup(test_refuses_argc_zero, setup),

@@ -18,6 +18,8 @@
 #include <security/pam_appl.h>
 
 #include "sspr/config.h"
+#include "sspr/hostkey.h"
+#include "sspr/recovery.h"
 #include "sspr/otp.h"
 #include "sspr/passwd.h"
 #include "sspr/paths.h"
@@ -592,6 +594,86 @@ static void test_max_code_tries_from_config(void **state)
 	expect_shadow_unchanged();
 }
 
+/* Issue n recovery codes for alice with the sandbox host key. */
+static void issue_codes(unsigned n, char (*shown)[12])
+{
+	struct sspr_rc_set *set = calloc(1, sizeof *set);
+	unsigned char key[SSPR_HOSTKEY_LEN];
+	struct sspr_paths p;
+	int fd, lock;
+
+	assert_non_null(set);
+	assert_int_equal(sspr_paths_init(&p, root), 0);
+	assert_int_equal(sspr_hostkey_load(p.statedir, 1, key), 0);
+	snprintf(set->user, sizeof set->user, "alice");
+	set->uid = 1001;
+	set->created = NOW;
+	assert_int_equal(sspr_rc_generate(key, n, set, shown), 0);
+	assert_int_equal(sspr_state_open_users(p.statedir, 1, &fd), 0);
+	assert_int_equal(sspr_record_lock(fd, 5000, &lock), 0);
+	assert_int_equal(sspr_rc_store(fd, set), 0);
+	close(lock);
+	close(fd);
+	free(set);
+}
+
+static void test_recovery_code_at_code_prompt(void **state)
+{
+	struct script s = { .answers = { "wrong-password", NULL, NEWPW, NEWPW } };
+	struct script s2 = { .answers = { "wrong-password", NULL, "" } };
+	char codes[3][12];
+
+	(void)state;
+	issue_codes(3, codes);
+	s.answers[1] = codes[1];
+	assert_int_equal(run("sshd", "alice", &s, NULL, 0), PAM_SUCCESS);
+	expect_log(&s, "PW", "E:" OFFER, "P:New password: ", "P:Retype new password: ",
+	           "I:Your password has been reset.", NULL);
+	expect_shadow_reset("alice", NEWPW);
+	/* each code once */
+	free(shadow_before);
+	shadow_before = slurp(shadow_path);
+	s2.answers[1] = codes[1];
+	assert_int_equal(run("sshd", "alice", &s2, NULL, 0), PAM_AUTH_ERR);
+	expect_log(&s2, "PW", "E:" OFFER, "X:Invalid code.", "E:Verification code: ", NULL);
+	expect_shadow_unchanged();
+}
+
+static void test_required_recovery_code(void **state)
+{
+	struct script s = { .answers = { "wrong-password", NULL, "ABCDE-FGHIJ", NULL, NEWPW,
+	                                 NEWPW } };
+	char codes[2][12], code[9];
+
+	(void)state;
+	write_conf("require_recovery_code = always\n");
+	issue_codes(2, codes);
+	code_at(NOW, code);
+	s.answers[1] = code;
+	s.answers[3] = codes[0];
+	assert_int_equal(run("sshd", "alice", &s, NULL, 0), PAM_SUCCESS);
+	expect_log(&s, "PW", "E:" OFFER, "E:Recovery code: ", "X:Invalid code.",
+	           "E:Recovery code: ", "P:New password: ", "P:Retype new password: ",
+	           "I:Your password has been reset.", NULL);
+	expect_shadow_reset("alice", NEWPW);
+}
+
+/* When policy asks for both, a recovery code at the OTP prompt is a wrong
+ * code: it cannot stand in for the authenticator. */
+static void test_required_recovery_code_is_not_an_otp(void **state)
+{
+	struct script s = { .answers = { "wrong-password", NULL, "" } };
+	char codes[2][12];
+
+	(void)state;
+	write_conf("require_recovery_code = always\n");
+	issue_codes(2, codes);
+	s.answers[1] = codes[0];
+	assert_int_equal(run("sshd", "alice", &s, NULL, 0), PAM_AUTH_ERR);
+	expect_log(&s, "PW", "E:" OFFER, "X:Invalid code.", "E:Verification code: ", NULL);
+	expect_shadow_unchanged();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -616,6 +698,9 @@ int main(void)
 		cmocka_unit_test_setup(test_on_success_relogin, setup),
 		cmocka_unit_test_setup(test_code_never_accepted_twice, setup),
 		cmocka_unit_test_setup(test_max_code_tries_from_config, setup),
+		cmocka_unit_test_setup(test_recovery_code_at_code_prompt, setup),
+		cmocka_unit_test_setup(test_required_recovery_code, setup),
+		cmocka_unit_test_setup(test_required_recovery_code_is_not_an_otp, setup),
 	};
 
 	(void)pw_prompt;
