@@ -154,24 +154,57 @@ static const char *item_str(pam_handle_t *pamh, int item)
 	return v;
 }
 
-static int hello(struct branch *b)
+/* Send HELLO (or QUERY) with the request's context; returns the reply's
+ * status or a negative error. */
+static int hello(struct branch *b, uint8_t type)
 {
 	_cleanup_msg_ struct sspr_msg rep;
 	const char *f[] = { b->user, item_str(b->pamh, PAM_SERVICE), item_str(b->pamh, PAM_RHOST),
 	                    item_str(b->pamh, PAM_TTY), item_str(b->pamh, PAM_RUSER) };
-	int r;
-
 	/* Context fields are informational; cut them to fit rather than fail. */
 	char cut[SSPR_ELEMENTSOF(f)][SSPR_FIELD_MAX + 1];
+	int r;
 
 	for (size_t i = 1; i < SSPR_ELEMENTSOF(f); i++) {
 		(void)snprintf(cut[i], sizeof cut[i], "%s", f[i]);
 		f[i] = cut[i];
 	}
-	r = call(b, SSPR_MSG_HELLO, f, SSPR_ELEMENTSOF(f), &rep);
+	r = call(b, type, f, SSPR_ELEMENTSOF(f), &rep);
 	if (r < 0)
 		return r;
 	return rep.arg;
+}
+
+static int start_helper(struct branch *b)
+{
+	const char *path = secure_getenv("SSPR_HELPER");
+	int r;
+
+	if (b->helper.pid > 0)
+		return 0;
+	if (!path || !*path)
+		path = SSPR_HELPER_PATH;
+	r = sspr_helper_start(path, &b->helper);
+	if (r < 0)
+		pam_syslog(b->pamh, LOG_ERR, "cannot start %s: %s", path, sspr_strerror(r));
+	return r;
+}
+
+/* conceal = no: ask the helper first, and stay silent for a user who
+ * cannot reset. */
+static bool may_offer(struct branch *b)
+{
+	int r;
+
+	if (b->cfg.conceal)
+		return true;
+	if (start_helper(b) < 0)
+		return false;
+	r = hello(b, SSPR_MSG_QUERY);
+	if (r < 0)
+		pam_syslog(b->pamh, LOG_ERR, "helper: %s", sspr_strerror(r));
+	debug(b, "helper says the user %s reset", r == SSPR_ST_OK ? "may" : "may not");
+	return r == SSPR_ST_OK;
 }
 
 /* Steps 2 and 3: a code loop of max_code_tries attempts; the first answer
@@ -324,7 +357,6 @@ static enum outcome run_branch(struct branch *b)
 	struct sspr_paths paths;
 	const char *service = item_str(b->pamh, PAM_SERVICE);
 	const void *tok = NULL;
-	const char *helper_path;
 	int r;
 
 	if (sspr_paths_from_env(&paths) < 0) {
@@ -354,11 +386,15 @@ static enum outcome run_branch(struct branch *b)
 		    strcmp(pw, b->args.trigger) != 0)
 			return OUT_IGNORE;
 		b->typed = NULL;
+		if (!may_offer(b))
+			return OUT_IGNORE;
 		if (ask(b, PAM_PROMPT_ECHO_ON, PROMPT_CODE) != PAM_SUCCESS)
 			return OUT_IGNORE;
 	} else {
 		if (pam_get_item(b->pamh, PAM_AUTHTOK, &tok) == PAM_SUCCESS)
 			b->typed = tok;
+		if (!may_offer(b))
+			return OUT_IGNORE;
 		if (ask(b, PAM_PROMPT_ECHO_ON, PROMPT_OFFER) != PAM_SUCCESS) {
 			debug(b, "conversation cannot ask: branch off");
 			return OUT_IGNORE;
@@ -367,15 +403,9 @@ static enum outcome run_branch(struct branch *b)
 	if (!*b->answer)
 		return OUT_FAIL; /* skipped: no helper started */
 
-	helper_path = secure_getenv("SSPR_HELPER");
-	if (!helper_path || !*helper_path)
-		helper_path = SSPR_HELPER_PATH;
-	r = sspr_helper_start(helper_path, &b->helper);
-	if (r < 0) {
-		pam_syslog(b->pamh, LOG_ERR, "cannot start %s: %s", helper_path, sspr_strerror(r));
+	if (start_helper(b) < 0)
 		return OUT_FAIL;
-	}
-	r = hello(b);
+	r = hello(b, SSPR_MSG_HELLO);
 	if (r != SSPR_ST_OK) {
 		if (r < 0)
 			pam_syslog(b->pamh, LOG_ERR, "helper: %s", sspr_strerror(r));

@@ -21,6 +21,7 @@ enum sspr_msg_type {
 	SSPR_MSG_HELLO = 1,  /* fields: user, service, rhost, tty, ruser */
 	SSPR_MSG_VERIFY = 2, /* fields: code */
 	SSPR_MSG_RESET = 3,  /* fields: new password */
+	SSPR_MSG_QUERY = 4,  /* conceal = no: fields as HELLO; may come once before it */
 	SSPR_MSG_REPLY = 64, /* arg: enum sspr_status; fields: [text] */
 };
 

@@ -129,14 +129,27 @@ static bool is_enrolled(struct sspr_session *s, int *ret_err)
 	return r == 0;
 }
 
-static enum state on_hello(struct sspr_session *s, const struct sspr_msg *in,
-                           struct sspr_msg *out)
+/* Take the request's context (HELLO or QUERY fields), become root when
+ * elevated, and decide eligibility.  Returns 0, or -1 after filling a
+ * FAIL reply (the session ends). */
+static int load_context(struct sspr_session *s, const struct sspr_msg *in, struct sspr_msg *out)
 {
 	struct sspr_request req = { 0 };
 	struct sspr_verdict v;
 	bool enrolled = false;
 	int err = 0;
 
+	if (s->context_loaded) {
+		/* QUERY then HELLO: the same user, nothing else to load */
+		if (in->nfields != 5 || strcmp(in->field[0].data, s->user) != 0) {
+			struct sspr_kv kv[] = { { "reason", "protocol" } };
+
+			audit(s, LOG_WARNING, "reset_fail", kv, 1);
+			reply(out, SSPR_ST_FAIL, NULL);
+			return -1;
+		}
+		return 0;
+	}
 	sspr_audit_session_id(s->session_id);
 	if (in->nfields != 5 || !name_ok(in->field[0].data) ||
 	    sspr_strlcpy(s->user, in->field[0].data, sizeof s->user) < 0 ||
@@ -148,21 +161,21 @@ static enum state on_hello(struct sspr_session *s, const struct sspr_msg *in,
 		s->user[0] = '\0';
 		audit(s, LOG_WARNING, "reset_fail", kv, 1);
 		reply(out, SSPR_ST_FAIL, NULL);
-		return ST_END;
+		return -1;
 	}
 	if (s->elevated && become_root_for_caller(s) < 0) {
 		struct sspr_kv kv[] = { { "reason", "not_caller" } };
 
 		audit(s, LOG_WARNING, "denied", kv, 1);
 		reply(out, SSPR_ST_FAIL, NULL);
-		return ST_END;
+		return -1;
 	}
 	if (!s->config_ok) {
 		struct sspr_kv kv[] = { { "reason", "config_error" } };
 
 		audit(s, LOG_ERR, "denied", kv, 1);
 		reply(out, SSPR_ST_FAIL, NULL);
-		return ST_END;
+		return -1;
 	}
 	s->have_hostkey = sspr_hostkey_load(s->paths.statedir, 1, s->hostkey) == 0;
 	if (sspr_account_lookup(s->user, &s->acct) < 0 || !s->have_hostkey) {
@@ -170,7 +183,7 @@ static enum state on_hello(struct sspr_session *s, const struct sspr_msg *in,
 
 		audit(s, LOG_ERR, "reset_fail", kv, 1);
 		reply(out, SSPR_ST_FAIL, NULL);
-		return ST_END;
+		return -1;
 	}
 	if (s->acct.exists)
 		enrolled = is_enrolled(s, &err);
@@ -186,16 +199,53 @@ static enum state on_hello(struct sspr_session *s, const struct sspr_msg *in,
 		v.allowed = false;
 		v.reason = SSPR_R_CONFIG_ERROR;
 	}
-	audit(s, LOG_NOTICE, "reset_start", NULL, 0);
+	s->remote = req.remote;
 	s->eligible = v.allowed && err == 0;
 	s->need_rc = s->cfg.require_recovery_code == SSPR_RRC_ALWAYS ||
 	             (s->cfg.require_recovery_code == SSPR_RRC_REMOTE && req.remote);
-	s->reason = v.reason;
-	if (!s->eligible) {
-		struct sspr_kv kv[] = { { "reason", err ? "state" : sspr_reason_name(v.reason) } };
+	s->reason = err ? SSPR_R_NONE : v.reason;
+	s->state_error = err != 0;
+	s->context_loaded = true;
+	return 0;
+}
 
-		audit(s, LOG_WARNING, "denied", kv, 1);
+static void audit_denied(struct sspr_session *s)
+{
+	struct sspr_kv kv[] = { { "reason", s->state_error ? "state" : sspr_reason_name(s->reason) } };
+
+	audit(s, LOG_WARNING, "denied", kv, 1);
+}
+
+/* conceal = no: may this user reset?  Charges nothing, logs no start. */
+static enum state on_query(struct sspr_session *s, const struct sspr_msg *in,
+                           struct sspr_msg *out)
+{
+	if (s->context_loaded) {
+		struct sspr_kv kv[] = { { "reason", "protocol" } };
+
+		audit(s, LOG_WARNING, "reset_fail", kv, 1);
+		reply(out, SSPR_ST_FAIL, NULL);
+		return ST_END;
 	}
+	if (load_context(s, in, out) < 0)
+		return ST_END;
+	if (!s->eligible) {
+		audit_denied(s);
+		reply(out, SSPR_ST_FAIL, NULL);
+		return ST_END;
+	}
+	reply(out, SSPR_ST_OK, NULL);
+	return ST_HELLO;
+}
+
+static enum state on_hello(struct sspr_session *s, const struct sspr_msg *in,
+                           struct sspr_msg *out)
+{
+	if (load_context(s, in, out) < 0)
+		return ST_END;
+	audit(s, LOG_NOTICE, "reset_start", NULL, 0);
+	if (!s->eligible)
+		audit_denied(s);
 	/* conceal: the same answer whoever asked; the reason is only logged. */
 	reply(out, SSPR_ST_OK, NULL);
 	return ST_VERIFY;
@@ -469,6 +519,7 @@ static const struct {
 	uint8_t type;
 	handler_fn fn;
 } transitions[] = {
+	{ ST_HELLO, SSPR_MSG_QUERY, on_query },
 	{ ST_HELLO, SSPR_MSG_HELLO, on_hello },
 	{ ST_VERIFY, SSPR_MSG_VERIFY, on_verify },
 	{ ST_RECOVERY, SSPR_MSG_VERIFY, on_recovery },

@@ -27,6 +27,9 @@ struct sspr_session {
 	struct sspr_account acct;
 	bool eligible;          /* policy allows and the user is enrolled */
 	bool need_rc;           /* require_recovery_code applies */
+	bool remote;            /* rhost set, or an elevated caller */
+	bool context_loaded;    /* QUERY or HELLO seen */
+	bool state_error;       /* the user's state could not be read */
 	enum sspr_reason reason;
 	unsigned char hostkey[SSPR_HOSTKEY_LEN];
 	bool have_hostkey;

@@ -17,6 +17,7 @@
 #include <libpamtest.h>
 #include <security/pam_appl.h>
 
+#include "sspr/common.h"
 #include "sspr/config.h"
 #include "sspr/hostkey.h"
 #include "sspr/recovery.h"
@@ -674,6 +675,37 @@ static void test_required_recovery_code_is_not_an_otp(void **state)
 	expect_shadow_unchanged();
 }
 
+/* conceal = no: the helper is asked first; who cannot reset sees nothing. */
+static void test_conceal_no_silent_for_ineligible(void **state)
+{
+	static const char *const users[] = { "dave", "ghost", "carol", "bob" };
+
+	(void)state;
+	write_conf("conceal = no\n");
+	for (size_t i = 0; i < SSPR_ELEMENTSOF(users); i++) {
+		struct script s = { .answers = { "wrong-password" } };
+
+		assert_int_equal(run("sshd", users[i], &s, NULL, 0), PAM_AUTH_ERR);
+		expect_log(&s, "PW", NULL);
+	}
+	expect_shadow_unchanged();
+}
+
+static void test_conceal_no_offers_to_eligible(void **state)
+{
+	struct script s = { .answers = { "wrong-password", NULL, NEWPW, NEWPW } };
+	char code[9];
+
+	(void)state;
+	write_conf("conceal = no\n");
+	code_at(NOW, code);
+	s.answers[1] = code;
+	assert_int_equal(run("sshd", "alice", &s, NULL, 0), PAM_SUCCESS);
+	expect_log(&s, "PW", "E:" OFFER, "P:New password: ", "P:Retype new password: ",
+	           "I:Your password has been reset.", NULL);
+	expect_shadow_reset("alice", NEWPW);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -701,6 +733,8 @@ int main(void)
 		cmocka_unit_test_setup(test_recovery_code_at_code_prompt, setup),
 		cmocka_unit_test_setup(test_required_recovery_code, setup),
 		cmocka_unit_test_setup(test_required_recovery_code_is_not_an_otp, setup),
+		cmocka_unit_test_setup(test_conceal_no_silent_for_ineligible, setup),
+		cmocka_unit_test_setup(test_conceal_no_offers_to_eligible, setup),
 	};
 
 	(void)pw_prompt;
