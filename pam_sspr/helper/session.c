@@ -21,6 +21,7 @@
 #include "sspr/otp.h"
 #include "sspr/passwd.h"
 #include "sspr/proto.h"
+#include "sspr/ratelimit.h"
 #include "sspr/record.h"
 #include "sspr/recovery.h"
 #include "sspr/shadow.h"
@@ -241,8 +242,31 @@ static enum state on_query(struct sspr_session *s, const struct sspr_msg *in,
 static enum state on_hello(struct sspr_session *s, const struct sspr_msg *in,
                            struct sspr_msg *out)
 {
+	enum sspr_reason why = SSPR_R_NONE;
+	int r;
+
 	if (load_context(s, in, out) < 0)
 		return ST_END;
+	/* global_rate for root callers, caller_rate for each other caller
+	 * (so that a local user cannot use up the host's budget) */
+	r = sspr_rl_open(s->paths.statedir, 1, &s->tallyfd);
+	if (r == 0)
+		r = sspr_rl_session(s->tallyfd, &s->cfg, s->elevated && s->caller_uid != 0,
+		                    s->caller_uid, sspr_now(), &why);
+	if (r < 0) {
+		struct sspr_kv kv[] = { { "reason", "state" }, { "error", sspr_strerror(r) } };
+
+		audit(s, LOG_ERR, "reset_fail", kv, SSPR_ELEMENTSOF(kv));
+		reply(out, SSPR_ST_FAIL, NULL);
+		return ST_END;
+	}
+	if (why != SSPR_R_NONE) {
+		struct sspr_kv kv[] = { { "reason", sspr_reason_name(why) } };
+
+		audit(s, LOG_WARNING, "rate_limited", kv, 1);
+		reply(out, SSPR_ST_RATE_LIMITED, NULL);
+		return ST_END;
+	}
 	audit(s, LOG_NOTICE, "reset_start", NULL, 0);
 	if (!s->eligible)
 		audit_denied(s);
@@ -329,9 +353,10 @@ static enum state attempt(struct sspr_session *s, const struct sspr_msg *in,
                           struct sspr_msg *out, bool rc_step)
 {
 	char tries[16];
+	struct sspr_rl_attempt rl;
 	const char *code;
 	bool as_rc;
-	int r = -SSPR_E_CODE_INVALID;
+	int r = -SSPR_E_CODE_INVALID, e;
 
 	s->code_tries++;
 	(void)snprintf(tries, sizeof tries, "%u", s->code_tries);
@@ -344,10 +369,32 @@ static enum state attempt(struct sspr_session *s, const struct sspr_msg *in,
 	}
 	code = in->field[0].data;
 	as_rc = sspr_rc_looks_like(code);
+
+	/* Counted, durably, before the check: killing us mid-check never
+	 * yields a free guess.  Keyed by the name asked for, whoever it is. */
+	e = sspr_rl_attempt(s->tallyfd, &s->cfg, s->hostkey, s->user, s->acct.exists,
+	                    s->elevated ? NULL : s->rhost, sspr_now(), &rl);
+	if (e < 0) {
+		struct sspr_kv kv[] = { { "reason", "state" }, { "error", sspr_strerror(e) } };
+
+		audit(s, LOG_ERR, "reset_fail", kv, SSPR_ELEMENTSOF(kv));
+		reply(out, SSPR_ST_FAIL, NULL);
+		return ST_END;
+	}
+	if (rl.blocked != SSPR_R_NONE) {
+		struct sspr_kv kv[] = { { "reason", sspr_reason_name(rl.blocked) } };
+
+		audit(s, LOG_WARNING, "rate_limited", kv, 1);
+		reply(out, SSPR_ST_RATE_LIMITED, NULL);
+		return ST_END;
+	}
 	if (!s->eligible || (as_rc && s->need_rc && !rc_step) || (rc_step && !as_rc))
 		dummy_check(s, code);
 	else
 		r = check_code(s, code, as_rc);
+	if (r == 0 && sspr_rl_success(s->tallyfd, &s->cfg, s->hostkey, s->user,
+	                              s->elevated ? NULL : s->rhost, sspr_now()) < 0)
+		r = -EIO; /* fail closed: the success could not be recorded */
 
 	if (r == 0) {
 		struct sspr_kv kv[] = { { "method", s->method }, { "try", tries } };
@@ -374,6 +421,18 @@ static enum state attempt(struct sspr_session *s, const struct sspr_msg *in,
 		                        { "replay", r == -SSPR_E_CODE_REPLAY ? "yes" : "no" } };
 
 		audit(s, LOG_WARNING, "code_fail", kv, SSPR_ELEMENTSOF(kv));
+	}
+	if (rl.locked_now || rl.hard_locked_now) {
+		char until[24];
+		struct sspr_kv kv[] = { { "until", until }, { "hard", rl.hard_locked_now ? "yes" : "no" } };
+
+		(void)snprintf(until, sizeof until, "%lld", (long long)rl.locked_until);
+		if (rl.hard_locked_now)
+			memcpy(until, "unlock", 7);
+		audit(s, LOG_WARNING, "locked", kv, SSPR_ELEMENTSOF(kv));
+		/* "invalid": the module says "Invalid code." before the notice */
+		reply(out, SSPR_ST_RATE_LIMITED, "invalid");
+		return ST_END;
 	}
 	if (s->code_tries >= s->cfg.max_code_tries) {
 		struct sspr_kv kv[] = { { "reason", "max_code_tries" } };

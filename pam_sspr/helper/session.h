@@ -18,6 +18,7 @@ struct sspr_session {
 	bool elevated;          /* setuid: real uid != effective uid */
 	uid_t caller_uid;       /* real uid at start */
 	int fd;                 /* the socket to the module (stdin) */
+	int tallyfd;            /* STATEDIR/tally, opened at HELLO */
 	long long deadline_ms;  /* monotonic: start + session_timeout */
 	long long start_ms;
 

@@ -102,6 +102,7 @@ int main(int argc, char **argv)
 	s.elevated = elevated;
 	s.caller_uid = getuid();
 	s.fd = STDIN_FILENO;
+	s.tallyfd = -1;
 	s.start_ms = sspr_mono_ms();
 
 	if (sspr_paths_from_env(&s.paths) < 0)
@@ -123,6 +124,8 @@ int main(int argc, char **argv)
 		s.config_ok = false;
 
 	r = sspr_session_run(&s);
+	if (s.tallyfd >= 0)
+		(void)close(s.tallyfd);
 	sspr_account_free(&s.acct);
 	sspr_config_free(&s.cfg);
 	sspr_wipe(&s, sizeof s);

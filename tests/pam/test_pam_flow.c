@@ -29,6 +29,7 @@
 #define NOW 1764400000LL /* 2025-11-29T07:06:40Z: the fixed test clock */
 #define TODAY (NOW / 86400)
 #define OFFER "Forgot your password? Enter a verification code to reset it, or press Enter to skip: "
+#define MSG_RATE "Password reset is temporarily unavailable. Try again later."
 #define NEWPW "correct horse battery staple 42"
 #define ALICE_OLD "Alice-Old-Password-1"
 #define SECRET "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
@@ -147,6 +148,13 @@ static int setup(void **state)
 	enroll("bob", 1002);
 	enroll("carol", 1003);
 	unlink(hostkey_path);
+	{
+		/* fresh rate-limit state for every case */
+		char cmd[4400];
+
+		snprintf(cmd, sizeof cmd, "rm -rf '%s/var/lib/sspr/tally'", root);
+		assert_int_equal(system(cmd), 0);
+	}
 	setenv("SSPR_NOW", "1764400000", 1);
 	return 0;
 }
@@ -706,6 +714,69 @@ static void test_conceal_no_offers_to_eligible(void **state)
 	expect_shadow_reset("alice", NEWPW);
 }
 
+/* deny = 3: the attempt that reaches the limit gets "Invalid code." and
+ * the notice; then even the right code is refused, for any name alike. */
+static void lockout(const char *user)
+{
+	struct script s1 = { .answers = { "wrong-password", "000001", "000002", "000003" } };
+	struct script s2 = { .answers = { "wrong-password", NULL } };
+	char code[9];
+
+	assert_int_equal(run("sshd", user, &s1, NULL, 0), PAM_AUTH_ERR);
+	expect_log(&s1, "PW", "E:" OFFER, "X:Invalid code.", "E:Verification code: ",
+	           "X:Invalid code.", "E:Verification code: ", "X:Invalid code.", "X:" MSG_RATE, NULL);
+	code_at(NOW, code);
+	s2.answers[1] = code;
+	assert_int_equal(run("sshd", user, &s2, NULL, 0), PAM_AUTH_ERR);
+	expect_log(&s2, "PW", "E:" OFFER, "X:" MSG_RATE, NULL);
+	expect_shadow_unchanged();
+}
+
+static void test_lockout_refuses_right_code(void **state)
+{
+	(void)state;
+	write_conf("deny = 3\n");
+	lockout("alice");
+}
+
+static void test_lockout_looks_the_same_for_unknown_name(void **state)
+{
+	(void)state;
+	write_conf("deny = 3\n");
+	lockout("ghost");
+}
+
+static void test_lockout_expires(void **state)
+{
+	struct script s = { .answers = { "wrong-password", NULL, NEWPW, NEWPW } };
+	char code[9];
+
+	(void)state;
+	write_conf("deny = 3\nunlock_time = 600\nmax_unlock_time = 600\n");
+	lockout("alice");
+	setenv("SSPR_NOW", "1764400601", 1);
+	code_at(1764400601, code);
+	s.answers[1] = code;
+	assert_int_equal(run("sshd", "alice", &s, NULL, 0), PAM_SUCCESS);
+	expect_shadow_reset("alice", NEWPW);
+}
+
+static void test_global_rate(void **state)
+{
+	(void)state;
+	write_conf("global_rate = 2\n");
+	for (int i = 0; i < 3; i++) {
+		struct script s = { .answers = { "wrong-password", "000001", "" } };
+
+		assert_int_equal(run("sshd", "dave", &s, NULL, 0), PAM_AUTH_ERR);
+		if (i < 2)
+			expect_log(&s, "PW", "E:" OFFER, "X:Invalid code.", "E:Verification code: ", NULL);
+		else
+			expect_log(&s, "PW", "E:" OFFER, "X:" MSG_RATE, NULL);
+	}
+	expect_shadow_unchanged();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -735,6 +806,10 @@ int main(void)
 		cmocka_unit_test_setup(test_required_recovery_code_is_not_an_otp, setup),
 		cmocka_unit_test_setup(test_conceal_no_silent_for_ineligible, setup),
 		cmocka_unit_test_setup(test_conceal_no_offers_to_eligible, setup),
+		cmocka_unit_test_setup(test_lockout_refuses_right_code, setup),
+		cmocka_unit_test_setup(test_lockout_looks_the_same_for_unknown_name, setup),
+		cmocka_unit_test_setup(test_lockout_expires, setup),
+		cmocka_unit_test_setup(test_global_rate, setup),
 	};
 
 	(void)pw_prompt;
