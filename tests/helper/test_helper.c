@@ -339,6 +339,146 @@ static void test_config_error_fails_closed(void **state)
 	assert_int_equal(finish(&c), 1);
 }
 
+/* --- abuse: brute force and replay (issue: policy and abuse resistance) -- */
+
+static void set_now(long long t)
+{
+	char v[32];
+
+	snprintf(v, sizeof v, "%lld", t);
+	setenv("SSPR_NOW", v, 1);
+}
+
+/* One wrong-code session of `tries` attempts for user; returns how many
+ * attempts the helper checked (answered INVALID, EXHAUSTED, or
+ * RATE_LIMITED "invalid") as opposed to refused unchecked. */
+static int wrong_session(const char *user, int tries)
+{
+	struct child c = start(NULL);
+	int checked = 0;
+
+	if (hello(&c, user) != SSPR_ST_OK) {
+		finish(&c);
+		return 0;
+	}
+	for (int i = 0; i < tries; i++) {
+		struct sspr_msg m, r;
+
+		sspr_msg_init(&m, SSPR_MSG_VERIFY, 0);
+		assert_int_equal(sspr_msg_add(&m, "000000"), 0);
+		if (sspr_msg_send(c.fd, &m) < 0 || sspr_msg_recv(c.fd, &r, 20000) < 0)
+			break;
+		if (r.arg == SSPR_ST_INVALID || r.arg == SSPR_ST_EXHAUSTED ||
+		    (r.arg == SSPR_ST_RATE_LIMITED && r.nfields))
+			checked++;
+		if (r.arg != SSPR_ST_INVALID)
+			break;
+	}
+	finish(&c);
+	return checked;
+}
+
+/* 16 parallel callers sending wrong codes for one name: at most `deny`
+ * checks per lockout window, and at most `hard_deny` in all before an
+ * admin unlock, whatever the clock does. */
+static void test_parallel_brute_force_is_bounded(void **state)
+{
+	int total = 0;
+
+	(void)state;
+	spit(conf_path, "services = sshd\nuse_pwquality = no\nhash = sha512\n"
+	                "deny = 5\nhard_deny = 12\nfail_interval = 86400\n"
+	                "unlock_time = 60\nmax_unlock_time = 60\nmax_code_tries = 10\n"
+	                "global_rate = 100000\nrhost_deny = 100000\n");
+	for (int round = 0; round < 5; round++) {
+		int fds[16][2], checked = 0;
+
+		set_now(NOW + round * 3600LL);
+		for (int i = 0; i < 16; i++) {
+			pid_t pid;
+
+			assert_int_equal(pipe(fds[i]), 0);
+			pid = fork();
+			assert_true(pid >= 0);
+			if (pid == 0) {
+				int n = wrong_session("alice", 4);
+
+				(void)!write(fds[i][1], &n, sizeof n);
+				_exit(0);
+			}
+			close(fds[i][1]);
+		}
+		for (int i = 0; i < 16; i++) {
+			int n = 0;
+
+			assert_int_equal(read(fds[i][0], &n, sizeof n), (ssize_t)sizeof n);
+			close(fds[i][0]);
+			checked += n;
+		}
+		while (wait(NULL) > 0)
+			;
+		print_message("round %d: %d of 64 attempts checked\n", round, checked);
+		assert_true(checked <= 5);
+		total += checked;
+	}
+	/* 5 + 5 + 2, then hard-locked: nothing more is ever checked */
+	assert_int_equal(total, 12);
+}
+
+/* Two sessions submit the same TOTP code at once, 1000 times: exactly one
+ * of each pair is accepted. */
+static void test_concurrent_replay_accepts_once(void **state)
+{
+	int trials = getenv("SSPR_REPLAY_TRIALS") ? atoi(getenv("SSPR_REPLAY_TRIALS")) : 1000;
+	int bad = 0;
+
+	(void)state;
+	spit(conf_path, "services = sshd\nuse_pwquality = no\nhash = sha512\n"
+	                "global_rate = 100000\ndeny = 1000\nhard_deny = 100000\nrhost_deny = 100000\n");
+	for (int t = 0; t < trials; t++) {
+		struct child a, b;
+		char code[9];
+		int ra, rb;
+
+		set_now(NOW + 30LL * t);
+		{
+			struct sspr_otp_params p;
+			uint8_t sec[64];
+			size_t n;
+
+			sspr_otp_params_default(&p);
+			assert_int_equal(sspr_base32_decode(SECRET, sec, sizeof sec, &n), 0);
+			assert_int_equal(sspr_otp_generate(&p, sec, n,
+			                                   sspr_otp_step(&p, (time_t)(NOW + 30LL * t)), code), 0);
+		}
+		a = start(NULL);
+		b = start(NULL);
+		assert_int_equal(hello(&a, "alice"), SSPR_ST_OK);
+		assert_int_equal(hello(&b, "alice"), SSPR_ST_OK);
+		{
+			struct sspr_msg m, r1, r2;
+
+			sspr_msg_init(&m, SSPR_MSG_VERIFY, 0);
+			assert_int_equal(sspr_msg_add(&m, code), 0);
+			/* both requests in flight before either answer is read */
+			assert_int_equal(sspr_msg_send(a.fd, &m), 0);
+			assert_int_equal(sspr_msg_send(b.fd, &m), 0);
+			assert_int_equal(sspr_msg_recv(a.fd, &r1, 20000), 0);
+			assert_int_equal(sspr_msg_recv(b.fd, &r2, 20000), 0);
+			ra = r1.arg;
+			rb = r2.arg;
+		}
+		finish(&a);
+		finish(&b);
+		if ((ra == SSPR_ST_OK) + (rb == SSPR_ST_OK) != 1) {
+			print_error("trial %d: replies %d and %d\n", t, ra, rb);
+			bad++;
+		}
+	}
+	print_message("%d trials, %d without exactly one success\n", trials, bad);
+	assert_int_equal(bad, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +495,8 @@ int main(void)
 		cmocka_unit_test_setup(test_refuses_argc_zero, setup),
 		cmocka_unit_test_setup(test_refuses_terminal_on_stdin, setup),
 		cmocka_unit_test_setup(test_config_error_fails_closed, setup),
+		cmocka_unit_test_setup(test_parallel_brute_force_is_bounded, setup),
+		cmocka_unit_test_setup(test_concurrent_replay_accepts_once, setup),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
