@@ -18,6 +18,7 @@
 
 #include "session.h"
 #include "sspr/audit.h"
+#include "sspr/faillock.h"
 #include "sspr/otp.h"
 #include "sspr/passwd.h"
 #include "sspr/proto.h"
@@ -551,8 +552,18 @@ static enum state on_reset(struct sspr_session *s, const struct sspr_msg *in,
 	sspr_wipe(hash, sizeof hash);
 	(void)snprintf(ms, sizeof ms, "%lld", sspr_mono_ms() - s->start_ms);
 	if (r == 0 || r == -SSPR_E_NOT_DURABLE) {
+		const char *faillock = "no";
+
+		if (s->cfg.reset_faillock) {
+			/* so that the new password lets in a user whom wrong
+			 * passwords had locked out with pam_faillock */
+			bool cleared = false;
+			int e = sspr_faillock_reset(s->paths.root, s->acct.name, &cleared);
+
+			faillock = e < 0 ? "error" : cleared ? "cleared" : "none";
+		}
 		struct sspr_kv kv[] = { { "method", s->method }, { "durable", r == 0 ? "yes" : "no" },
-		                        { "duration_ms", ms } };
+		                        { "faillock", faillock }, { "duration_ms", ms } };
 
 		audit(s, LOG_NOTICE, "reset_ok", kv, SSPR_ELEMENTSOF(kv));
 		reply(out, SSPR_ST_OK, NULL);

@@ -61,6 +61,17 @@ auth required pam_permit.so
 S
 done
 printf "auth required pam_deny.so\naccount required pam_deny.so\npassword required pam_deny.so\nsession required pam_deny.so\n" > "$root/pam.d/other"
+# pam_faillock around the password module (reset_faillock)
+fl=pam_faillock.so
+mkdir -p "$root/etc/security" "$root/faillock"
+printf 'dir = /faillock\n' > "$root/etc/security/faillock.conf"
+cat > "$root/pam.d/gdm-password" <<S
+auth required $fl preauth dir=$root/faillock deny=3 unlock_time=900 nodelay
+auth [success=2 default=ignore] $matrix passdb=$root/passdb
+auth [success=1 default=ignore] $module
+auth [default=die] $fl authfail dir=$root/faillock deny=3 unlock_time=900 nodelay
+auth sufficient $fl authsucc dir=$root/faillock deny=3 unlock_time=900 nodelay
+S
 # trigger placement: before the password module
 cat > "$root/pam.d/login" <<S
 auth [success=1 ignore=ignore default=die] $module trigger=reset debug

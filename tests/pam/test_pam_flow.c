@@ -777,6 +777,63 @@ static void test_global_rate(void **state)
 	expect_shadow_unchanged();
 }
 
+/* reset_faillock: a user locked out by pam_faillock after wrong passwords
+ * can log in again once the password was reset (the stack's password
+ * module here, pam_matrix, keeps its own password: the old one). */
+static void faillock_case(bool reset_faillock, int want_after)
+{
+	struct script s = { .answers = { "wrong-password", NULL, NEWPW, NEWPW } };
+	char code[9], conf[256];
+
+	snprintf(conf, sizeof conf,
+	         "services = gdm-password\nuse_pwquality = no\nhash = sha512\nreset_faillock = %s\n",
+	         reset_faillock ? "yes" : "no");
+	spit(conf_path, conf, 0644);
+	{
+		char cmd[4400];
+
+		snprintf(cmd, sizeof cmd, "rm -f '%s/faillock/alice'", root);
+		assert_int_equal(system(cmd), 0);
+	}
+	for (int i = 0; i < 3; i++) {
+		struct script w = { .answers = { "wrong-password", "" } };
+
+		assert_int_not_equal(run("gdm-password", "alice", &w, NULL, 0), PAM_SUCCESS);
+	}
+	{
+		struct script ok = { .answers = { "old-password-1" } };
+
+		/* locked out: even the right password fails now */
+		assert_int_not_equal(run("gdm-password", "alice", &ok, NULL, 0), PAM_SUCCESS);
+	}
+	code_at(NOW, code);
+	s.answers[1] = code;
+	(void)run("gdm-password", "alice", &s, NULL, 0);
+	expect_shadow_reset("alice", NEWPW);
+	{
+		struct script ok = { .answers = { "old-password-1" } };
+
+		int r = run("gdm-password", "alice", &ok, NULL, 0);
+
+		if (want_after == PAM_SUCCESS)
+			assert_int_equal(r, PAM_SUCCESS);
+		else
+			assert_int_not_equal(r, PAM_SUCCESS);
+	}
+}
+
+static void test_reset_clears_faillock(void **state)
+{
+	(void)state;
+	faillock_case(true, PAM_SUCCESS);
+}
+
+static void test_reset_faillock_no_keeps_tally(void **state)
+{
+	(void)state;
+	faillock_case(false, PAM_AUTH_ERR);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -810,6 +867,8 @@ int main(void)
 		cmocka_unit_test_setup(test_lockout_looks_the_same_for_unknown_name, setup),
 		cmocka_unit_test_setup(test_lockout_expires, setup),
 		cmocka_unit_test_setup(test_global_rate, setup),
+		cmocka_unit_test_setup(test_reset_clears_faillock, setup),
+		cmocka_unit_test_setup(test_reset_faillock_no_keeps_tally, setup),
 	};
 
 	(void)pw_prompt;
