@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <pwd.h>
 #include <syslog.h>
 
 #include <security/pam_ext.h>
@@ -17,6 +18,7 @@
 #include "helper_client.h"
 #include "sspr-build.h"
 #include "sspr/config.h"
+#include "sspr/notice.h"
 #include "sspr/paths.h"
 #include "sspr/proto.h"
 
@@ -32,6 +34,7 @@
 #define MSG_RATE "Password reset is temporarily unavailable. Try again later."
 #define MSG_DONE "Your password has been reset."
 #define RESET_TRIES 3
+#define DATA_RESET_HERE "pam_sspr_reset_here"
 #define HELPER_REPLY_MS 30000 /* the helper answers fast; a shadow lock waits 15 s */
 
 struct args {
@@ -446,6 +449,9 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	}
 	(void)sigaction(SIGCHLD, &old, NULL);
 
+	/* this transaction's own session shows no notice of its reset */
+	if (o == OUT_RESET)
+		(void)pam_set_data(pamh, DATA_RESET_HERE, (void *)DATA_RESET_HERE, NULL);
 	st = o == OUT_IGNORE ? PAM_IGNORE
 	   : o == OUT_FAIL ? PAM_AUTH_ERR
 	   : b.cfg.on_success == SSPR_ON_SUCCESS_LOGIN ? PAM_SUCCESS : PAM_AUTH_ERR;
@@ -460,11 +466,39 @@ PAM_EXTERN int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const cha
 	return PAM_IGNORE;
 }
 
+/* The session part: show, once, the notice the helper left after a reset
+ * or a re-enrollment, at the first session other than one opened by the
+ * resetting transaction itself. */
 PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
-	/* The next-login notice after a reset arrives with the audit issue. */
-	(void)pamh; (void)flags; (void)argc; (void)argv;
-	return PAM_IGNORE;
+	struct sspr_notice n[SSPR_NOTICE__MAX];
+	struct sspr_paths paths;
+	const struct passwd *pw;
+	const void *here = NULL;
+	const char *user = NULL;
+	size_t count = 0;
+	struct args a;
+
+	parse_args(pamh, argc, argv, &a);
+	if (pam_get_data(pamh, DATA_RESET_HERE, &here) == PAM_SUCCESS && here)
+		return PAM_IGNORE;
+	if ((flags & PAM_SILENT) || pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user ||
+	    sspr_paths_from_env(&paths) < 0)
+		return PAM_IGNORE;
+	pw = pam_modutil_getpwnam(pamh, user);
+	if (!pw)
+		return PAM_IGNORE;
+	if (sspr_notice_take(paths.statedir, pw->pw_uid, n, SSPR_ELEMENTSOF(n), &count) < 0) {
+		pam_syslog(pamh, LOG_ERR, "cannot read the reset notices of %s", user);
+		return PAM_IGNORE;
+	}
+	for (size_t i = 0; i < count; i++) {
+		char text[512];
+
+		if (sspr_notice_text(&n[i], text, sizeof text) == 0)
+			(void)pam_prompt(pamh, PAM_TEXT_INFO, NULL, "%s", text);
+	}
+	return count ? PAM_SUCCESS : PAM_IGNORE;
 }
 
 PAM_EXTERN int pam_sm_close_session(pam_handle_t *pamh, int flags, int argc, const char **argv)

@@ -19,6 +19,7 @@
 #include "session.h"
 #include "sspr/audit.h"
 #include "sspr/faillock.h"
+#include "sspr/notice.h"
 #include "sspr/otp.h"
 #include "sspr/passwd.h"
 #include "sspr/proto.h"
@@ -516,6 +517,28 @@ static int password_refused(struct sspr_session *s, const char *pw, char *why, s
 	return r;
 }
 
+/* Tell the user at the next login (the module's session part). */
+static void leave_notice(struct sspr_session *s, enum sspr_notice_kind kind)
+{
+	struct sspr_notice n = { .kind = kind, .time = sspr_now() };
+	int r;
+
+	(void)snprintf(n.service, sizeof n.service, "%s", s->service[0] ? s->service : "-");
+	(void)snprintf(n.rhost, sizeof n.rhost, "%s", s->rhost[0] ? s->rhost : "-");
+	(void)snprintf(n.tty, sizeof n.tty, "%s", s->tty[0] ? s->tty : "-");
+	/* values from outside: no blanks or controls in the notice file */
+	for (char *f[] = { n.service, n.rhost, n.tty, NULL }, **q = f; *q; q++)
+		for (char *c = *q; *c; c++)
+			if ((unsigned char)*c <= 0x20 || *c == 0x7f)
+				*c = '?';
+	r = sspr_notice_store(s->paths.statedir, s->acct.uid, &n);
+	if (r < 0) {
+		struct sspr_kv kv[] = { { "error", sspr_strerror(r) } };
+
+		audit(s, LOG_WARNING, "notice_fail", kv, 1);
+	}
+}
+
 static enum state on_reset(struct sspr_session *s, const struct sspr_msg *in,
                            struct sspr_msg *out)
 {
@@ -566,6 +589,7 @@ static enum state on_reset(struct sspr_session *s, const struct sspr_msg *in,
 		                        { "faillock", faillock }, { "duration_ms", ms } };
 
 		audit(s, LOG_NOTICE, "reset_ok", kv, SSPR_ELEMENTSOF(kv));
+		leave_notice(s, SSPR_NOTICE_RESET);
 		reply(out, SSPR_ST_OK, NULL);
 		return ST_END;
 	}

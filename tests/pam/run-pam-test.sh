@@ -43,6 +43,7 @@ cat > "$root/passdb" <<PD
 alice:old-password-1:sshd
 alice:old-password-1:login
 alice:old-password-1:sudo
+alice:old-password-1:lightdm
 bob:old-password-2:sshd
 carol:old-password-3:sshd
 dave:old-password-4:sshd
@@ -50,15 +51,20 @@ ghost:whatever:sshd
 PD
 printf 'ENCRYPT_METHOD SHA512\n' > "$root/etc/login.defs"
 
-# primary placement: after the password module
-for svc in sshd sudo; do
-cat > "$root/pam.d/$svc" <<S
+# primary placement: after the password module; "lightdm" sets PAM_RHOST
+# and PAM_TTY from the environment first (pam_set_items)
+for svc in sshd sudo lightdm; do
+{
+[ "$svc" = lightdm ] && echo "auth optional $mods/pam_set_items.so"
+cat <<S
 auth [success=2 default=ignore] $matrix passdb=$root/passdb
 auth [success=1 default=ignore] $module debug
 auth requisite pam_deny.so
 auth optional $items
 auth required pam_permit.so
+session optional $module
 S
+} > "$root/pam.d/$svc"
 done
 printf "auth required pam_deny.so\naccount required pam_deny.so\npassword required pam_deny.so\nsession required pam_deny.so\n" > "$root/pam.d/other"
 # pam_faillock around the password module (reset_faillock)

@@ -152,7 +152,7 @@ static int setup(void **state)
 		/* fresh rate-limit state for every case */
 		char cmd[4400];
 
-		snprintf(cmd, sizeof cmd, "rm -rf '%s/var/lib/sspr/tally'", root);
+		snprintf(cmd, sizeof cmd, "rm -rf %.2000s/var/lib/sspr/tally %.2000s/var/lib/sspr/notices", root, root);
 		assert_int_equal(system(cmd), 0);
 	}
 	setenv("SSPR_NOW", "1764400000", 1);
@@ -834,6 +834,61 @@ static void test_reset_faillock_no_keeps_tally(void **state)
 	faillock_case(false, PAM_AUTH_ERR);
 }
 
+/* pam_authenticate then pam_open_session in one transaction. */
+static void run_auth_session(const char *service, const char *user, struct script *s,
+                             int *ret_auth, int *ret_sess)
+{
+	struct pam_testcase tests[] = {
+		pam_test(PAMTEST_AUTHENTICATE, PAM_SUCCESS),
+		pam_test(PAMTEST_OPEN_SESSION, PAM_SUCCESS),
+	};
+
+	(void)_pamtest_conv(service, user, conv, s, tests, 2, NULL);
+	*ret_auth = tests[0].op_rv;
+	*ret_sess = tests[1].op_rv;
+}
+
+static int run_session(const char *service, const char *user, struct script *s)
+{
+	struct pam_testcase tests[] = { pam_test(PAMTEST_OPEN_SESSION, PAM_SUCCESS) };
+
+	(void)_pamtest_conv(service, user, conv, s, tests, 1, NULL);
+	return tests[0].op_rv;
+}
+
+/* After a reset the next session (not the resetting one) shows the
+ * notice once, in the SPEC's words; and nothing otherwise. */
+static void test_next_login_notice_once(void **state)
+{
+	struct script s = { .answers = { "wrong-password", NULL, NEWPW, NEWPW } };
+	struct script s2 = { 0 }, s3 = { 0 }, s0 = { 0 };
+	char code[9];
+	int a, ses;
+
+	(void)state;
+	spit(conf_path, "services = lightdm sshd\nuse_pwquality = no\nhash = sha512\n", 0644);
+	/* no reset yet: no notice */
+	(void)run_session("lightdm", "alice", &s0);
+	assert_int_equal(s0.nlog, 0);
+	setenv("PAM_RHOST", "192.0.2.7", 1);
+	setenv("PAM_TTY", "ssh", 1);
+	code_at(NOW, code);
+	s.answers[1] = code;
+	run_auth_session("lightdm", "alice", &s, &a, &ses);
+	unsetenv("PAM_RHOST");
+	unsetenv("PAM_TTY");
+	assert_int_equal(a, PAM_SUCCESS);
+	/* the resetting transaction's own session: nothing */
+	expect_log(&s, "PW", "E:" OFFER, "P:New password: ", "P:Retype new password: ",
+	           "I:Your password has been reset.", NULL);
+	/* the next login: the notice, once */
+	assert_int_equal(run_session("sshd", "alice", &s2), PAM_SUCCESS);
+	expect_log(&s2, "I:Your password was reset on 2025-11-29 07:06 UTC from 192.0.2.7 (lightdm).",
+	           NULL);
+	(void)run_session("sshd", "alice", &s3);
+	assert_int_equal(s3.nlog, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -869,6 +924,7 @@ int main(void)
 		cmocka_unit_test_setup(test_global_rate, setup),
 		cmocka_unit_test_setup(test_reset_clears_faillock, setup),
 		cmocka_unit_test_setup(test_reset_faillock_no_keeps_tally, setup),
+		cmocka_unit_test_setup(test_next_login_notice_once, setup),
 	};
 
 	(void)pw_prompt;
