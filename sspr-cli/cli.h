@@ -12,6 +12,7 @@
 #include "sspr/config.h"
 #include "sspr/paths.h"
 #include "sspr/policy.h"
+#include "sspr/recovery.h"
 
 #define CLI_PROG "sspr-cli"
 
@@ -33,6 +34,15 @@ struct cli_command {
 int cli_enroll(int argc, char **argv);
 int cli_status(int argc, char **argv);
 int cli_revoke(int argc, char **argv);
+int cli_recovery_codes(int argc, char **argv);
+int cli_unlock(int argc, char **argv);
+int cli_policy(int argc, char **argv);
+int cli_expire(int argc, char **argv);
+int cli_gc(int argc, char **argv);
+
+/* Print a command's usage text (--help): to stdout, exit code 0, or 1
+ * when stdout cannot be written. */
+int cli_help(const char *text);
 
 /* --- messages ----------------------------------------------------------- */
 
@@ -86,6 +96,15 @@ int cli_lookup(struct cli_ctx *ctx, const char *user, struct sspr_account *ret);
  * rule, its explanation and reason code. */
 void cli_verdict_text(const struct sspr_verdict *v, char *out, size_t len);
 
+/* The host key (sspr_hostkey_load), created when create, into secure
+ * memory: *ret (free with sspr_secure_free).  Returns 0, -ENOENT (no key
+ * and !create), or a negative error (no message printed). */
+int cli_hostkey(const struct cli_ctx *ctx, int create, unsigned char **ret);
+
+/* A value from outside (a policy explanation, a host name) made safe for a
+ * terminal: control bytes become '?'.  Returns buf. */
+const char *cli_printable(const char *s, char *buf, size_t len);
+
 /* decimal uid in a buffer */
 const char *cli_uid_str(uid_t uid, char buf[static 16]);
 
@@ -119,6 +138,27 @@ int cli_write_new_file(const char *path, const struct cli_out *o);
 
 /* "2026-11-29T05:00:00Z" */
 const char *cli_iso8601(int64_t t, char buf[static 32]);
+
+/* --- recovery codes (recovery.c) ---------------------------------------- */
+
+/* A freshly made set: hashes to store, display forms to show once. */
+struct cli_rc {
+	struct sspr_rc_set *set; /* calloc'd: user, uid, created, n, hashes */
+	char (*shown)[12];       /* secure memory, "XXXXX-XXXXX" each */
+	unsigned n;
+};
+
+/* Make n (1..SSPR_RC_MAX) codes for account a, keyed with the host key
+ * (created when missing).  Returns 0 or an exit code (message printed). */
+int cli_rc_make(struct cli_ctx *ctx, const struct sspr_account *a, unsigned n,
+                struct cli_rc *ret);
+/* The codes, one a line, into o. */
+void cli_rc_show(const struct cli_rc *rc, struct cli_out *o);
+/* Wipe and free. */
+void cli_rc_free(struct cli_rc *rc);
+/* Audit event recovery_codes for a set of count codes now in place. */
+void cli_rc_audit(const struct cli_ctx *ctx, const struct sspr_account *a, unsigned count,
+                  bool durable);
 
 /* --- QR codes ------------------------------------------------------------ */
 

@@ -8,6 +8,7 @@
 
 #include "sspr/audit.h"
 #include "sspr/common.h"
+#include "sspr/hostkey.h"
 #include "cli.h"
 
 #define DIAG_MAX 32 /* config messages kept; the rest are counted */
@@ -133,6 +134,36 @@ void cli_verdict_text(const struct sspr_verdict *v, char *out, size_t len)
 		}
 	}
 	(void)snprintf(out, len, "(%s)", sspr_reason_name(v->reason));
+}
+
+int cli_hostkey(const struct cli_ctx *ctx, int create, unsigned char **ret)
+{
+	_cleanup_secure_ unsigned char *key = sspr_secure_alloc(SSPR_HOSTKEY_LEN);
+	int r;
+
+	if (!key)
+		return -ENOMEM;
+	r = sspr_hostkey_load(ctx->paths.statedir, create, key);
+	if (r < 0)
+		return r;
+	*ret = key;
+	key = NULL;
+	return 0;
+}
+
+const char *cli_printable(const char *s, char *buf, size_t len)
+{
+	size_t i;
+
+	if (len == 0)
+		return "";
+	for (i = 0; s && s[i] && i + 1 < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		buf[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	buf[i] = '\0';
+	return buf;
 }
 
 const char *cli_uid_str(uid_t uid, char buf[static 16])

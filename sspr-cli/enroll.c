@@ -14,6 +14,7 @@
 #include "sspr/otp.h"
 #include "sspr/policy.h"
 #include "sspr/record.h"
+#include "sspr/recovery.h"
 #include "cli.h"
 
 #define CMD "enroll"
@@ -24,8 +25,10 @@ static const char usage_text[] =
 	"Usage: sspr-cli enroll [USER] [OPTIONS]\n"
 	"\n"
 	"Enroll USER's authenticator: make a new secret, store it, and print the\n"
-	"otpauth:// URI (a line of its own), then a QR code of it.  Both hold the\n"
-	"secret: show them to USER only.  Never reads standard input.\n"
+	"otpauth:// URI (a line of its own), then a QR code of it, then the\n"
+	"one-time recovery codes, one a line as XXXXX-XXXXX (recovery_codes in\n"
+	"sspr.conf, default 10; 0: none).  The codes replace any earlier set.\n"
+	"All of it is secret: show it to USER only.  Never reads standard input.\n"
 	"\n"
 	"Options:\n"
 	"      --hotp             counter-based HOTP instead of time-based TOTP\n"
@@ -260,6 +263,42 @@ static int check_existing(int usersfd, const struct sspr_account *a, bool force,
 	return 0;
 }
 
+/* After the record: store the new recovery codes (the old set is void), or
+ * with recovery_codes = 0 remove any old set.  Under the record lock.
+ * Returns 0 or an exit code (message printed). */
+static int store_codes(struct cli_ctx *ctx, int usersfd, const struct sspr_account *a,
+                       const struct cli_rc *rc)
+{
+	int r;
+
+	if (rc->n == 0) {
+		r = sspr_rc_remove(usersfd, a->uid);
+		if (r == 0 || r == -ENOENT)
+			return 0;
+		if (r == -SSPR_E_NOT_DURABLE) {
+			cli_warn(CMD, "the old recovery codes of %s are removed, but %s could not "
+			         "be synced", cli_safe(a->name), ctx->paths.usersdir);
+			return 0;
+		}
+		return cli_fail(CMD, "%s is enrolled, but the old recovery codes could not be "
+		                "removed: %s; run 'sspr-cli revoke' and enroll again",
+		                cli_safe(a->name), sspr_strerror(r));
+	}
+	r = sspr_rc_store(usersfd, rc->set);
+	if (r == 0 || r == -SSPR_E_NOT_DURABLE) {
+		if (r < 0)
+			cli_warn(CMD, "the recovery codes of %s are in place, but %s could not be "
+			         "synced", cli_safe(a->name), ctx->paths.usersdir);
+		cli_rc_audit(ctx, a, rc->n, r == 0);
+		return 0;
+	}
+	/* The old set must not outlive the enrollment it belonged to. */
+	(void)sspr_rc_remove(usersfd, a->uid);
+	return cli_fail(CMD, "%s is enrolled, but the recovery codes could not be stored: %s; "
+	                "discard the codes shown above and run 'sspr-cli recovery-codes %s'",
+	                cli_safe(a->name), sspr_strerror(r), cli_safe(a->name));
+}
+
 /* The default issuer: this host's name. */
 static void default_issuer(char *buf, size_t len)
 {
@@ -277,6 +316,7 @@ int cli_enroll(int argc, char **argv)
 	_cleanup_record_ struct sspr_record *rec = sspr_record_new();
 	_cleanup_secure_ char *b32 = sspr_secure_alloc(SSPR_B32_MAX);
 	_cleanup_secure_ char *uri = NULL;
+	_cleanup_(cli_rc_free) struct cli_rc rc = { .n = 0 };
 	_cleanup_close_ int usersfd = -1;
 	_cleanup_close_ int lockfd = -1;
 	struct enroll_opts o = { .user = NULL };
@@ -290,10 +330,8 @@ int cli_enroll(int argc, char **argv)
 	r = parse(argc, argv, &o, rec, &help);
 	if (r != 0)
 		return r;
-	if (help) {
-		fputs(usage_text, stdout);
-		return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
-	}
+	if (help)
+		return cli_help(usage_text);
 
 	r = cli_ctx_init(&ctx, CMD);
 	if (r != 0)
@@ -358,7 +396,12 @@ int cli_enroll(int argc, char **argv)
 		r = cli_qr_render(uri, CLI_QR_SVG, &svg);
 	if (r < 0)
 		return cli_fail(CMD, "cannot make the QR code: %s", sspr_strerror(r));
-	/* no recovery codes yet (a later issue) */
+	if (ctx.cfg.recovery_codes > 0) {
+		r = cli_rc_make(&ctx, &acct, ctx.cfg.recovery_codes, &rc);
+		if (r != 0)
+			return r;
+		cli_rc_show(&rc, &out);
+	}
 
 	/* Show it first: if that fails, nothing has changed. */
 	if (o.qr.kind == CLI_QR_SVG) {
@@ -417,6 +460,9 @@ int cli_enroll(int argc, char **argv)
 		}
 		sspr_audit_log(LOG_NOTICE, "enroll", kv, n);
 	}
+	r = store_codes(&ctx, usersfd, &acct, &rc);
+	if (r != 0)
+		return r;
 	if (o.qr.kind == CLI_QR_SVG)
 		fprintf(stderr, "%s %s: QR code written to %s; it holds the secret: delete it "
 		        "once scanned\n", CLI_PROG, CMD, o.qr.svg_path);

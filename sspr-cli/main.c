@@ -19,12 +19,16 @@
 #include "sspr/common.h"
 #include "cli.h"
 
-/* Later issues add recovery-codes, unlock, policy, expire, gc, audit and
- * stats here. */
+/* Later issues add audit and stats here. */
 static const struct cli_command commands[] = {
-	{ "enroll", cli_enroll, "enroll a user's authenticator (TOTP or HOTP)" },
-	{ "status", cli_status, "show whether a user is enrolled, and how" },
-	{ "revoke", cli_revoke, "remove a user's enrollment" },
+	{ "enroll", cli_enroll, "enroll a user's authenticator, issue recovery codes" },
+	{ "status", cli_status, "show a user's enrollment, recovery codes and lock state" },
+	{ "revoke", cli_revoke, "remove a user's enrollment and recovery codes" },
+	{ "recovery-codes", cli_recovery_codes, "issue a new set of recovery codes" },
+	{ "unlock", cli_unlock, "clear a user's rate-limit lockout and failures" },
+	{ "policy", cli_policy, "check: explain the policy for a user; lint: sspr.conf" },
+	{ "expire", cli_expire, "force a password change at next login" },
+	{ "gc", cli_gc, "drop records of accounts that no longer exist" },
 };
 
 static void usage(FILE *f)
@@ -35,7 +39,7 @@ static void usage(FILE *f)
 	           "\n"
 	           "Commands:\n", CLI_PROG);
 	for (size_t i = 0; i < SSPR_ELEMENTSOF(commands); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].summary);
+		fprintf(f, "  %-14s  %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\n"
 	           "Options:\n"
 	           "  -h, --help     show this help\n"
@@ -91,6 +95,12 @@ int cli_usage_error(const char *cmd, const char *fmt, ...)
 	else
 		fprintf(stderr, "Try '%s --help'.\n", CLI_PROG);
 	return CLI_EXIT_USAGE;
+}
+
+int cli_help(const char *text)
+{
+	fputs(text, stdout);
+	return fflush(stdout) == 0 && !ferror(stdout) ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
 
 const char *cli_safe(const char *s)

@@ -9,6 +9,7 @@
 #include "sspr/common.h"
 #include "sspr/policy.h"
 #include "sspr/record.h"
+#include "sspr/recovery.h"
 #include "cli.h"
 
 #define CMD "revoke"
@@ -17,8 +18,9 @@
 static const char usage_text[] =
 	"Usage: sspr-cli revoke USER\n"
 	"\n"
-	"Remove USER's enrollment: their authenticator no longer resets the\n"
-	"password.  Exits 1 when USER is not enrolled.\n"
+	"Remove USER's enrollment and recovery codes: neither their\n"
+	"authenticator nor a recovery code resets the password any more.  Exits 1\n"
+	"when USER is not enrolled (not_enrolled).\n"
 	"\n"
 	"Options:\n"
 	"  -h, --help    show this help\n";
@@ -47,8 +49,7 @@ int cli_revoke(int argc, char **argv)
 	while ((c = cli_getopt(CMD, argc, argv, ":h", longopts)) != -1) {
 		switch (c) {
 		case 'h':
-			fputs(usage_text, stdout);
-			return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+			return cli_help(usage_text);
 		default:
 			return CLI_EXIT_USAGE;
 		}
@@ -81,8 +82,20 @@ int cli_revoke(int argc, char **argv)
 	if (r < 0)
 		return cli_fail(CMD, "cannot lock %s: %s", ctx.paths.usersdir, sspr_strerror(r));
 	r = sspr_record_remove(usersfd, acct.uid);
-	if (r == -ENOENT)
+	if (r == -ENOENT) {
+		/* recovery codes without a record are void anyway: tidy up */
+		(void)sspr_rc_remove(usersfd, acct.uid);
 		return not_enrolled(&acct);
+	}
+	if (r == 0 || r == -SSPR_E_NOT_DURABLE) {
+		int rc = sspr_rc_remove(usersfd, acct.uid);
+
+		if (rc == -SSPR_E_NOT_DURABLE && r == 0)
+			r = rc;
+		else if (rc < 0 && rc != -ENOENT && rc != -SSPR_E_NOT_DURABLE)
+			cli_warn(CMD, "cannot remove the recovery codes of %s: %s (they are void "
+			         "without an enrollment)", cli_safe(acct.name), sspr_strerror(rc));
+	}
 	if (r == -SSPR_E_NOT_DURABLE) {
 		cli_warn(CMD, "the record of %s is removed, but %s could not be synced",
 		         cli_safe(acct.name), ctx.paths.usersdir);

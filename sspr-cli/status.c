@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* sspr-cli status: whether a user is enrolled, and how; never the secret.
+/* sspr-cli status: whether a user is enrolled, and how; how many recovery
+ * codes are left; the rate-limit state of the name.  Never the secret.
  *
  * JSON (one object, keys stable, documented in sspr-cli(8)):
  *   {"user":"alice","uid":1001,"enrolled":true,"type":"totp",
  *    "algorithm":"sha1","digits":6,"period":30,
- *    "created":"2026-11-29T05:00:00Z","last_used":null}
- * Not enrolled: only user, uid and enrolled.  HOTP: period is null.
- * last_used is null until a code has been accepted. */
+ *    "created":"2026-11-29T05:00:00Z","last_used":null,
+ *    "recovery_codes":10,"locked":false,"locked_until":null,
+ *    "hard_locked":false,"recent_failures":0,"consecutive_failures":0,
+ *    "last_failure":null}
+ * Not enrolled: type .. last_used are left out.  HOTP: period is null.
+ * last_used is null until a code has been accepted; recovery_codes is
+ * null when no set was ever issued (0 when all are used); locked_until is
+ * null unless a timed lockout is running; last_failure null when none. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,7 +20,9 @@
 #include "sspr/common.h"
 #include "sspr/otp.h"
 #include "sspr/policy.h"
+#include "sspr/ratelimit.h"
 #include "sspr/record.h"
+#include "sspr/recovery.h"
 #include "cli.h"
 
 #define CMD "status"
@@ -22,16 +30,34 @@
 static const char usage_text[] =
 	"Usage: sspr-cli status [USER] [--json]\n"
 	"\n"
-	"Show whether USER is enrolled and with what kind of authenticator:\n"
-	"type, algorithm, digits, period, when enrolled and when last used.\n"
-	"Never shows the secret.\n"
+	"Show whether USER is enrolled and with what kind of authenticator (type,\n"
+	"algorithm, digits, period, when enrolled, when last used), how many\n"
+	"recovery codes are left, and the rate-limit state of the name: whether\n"
+	"it is locked (until when, or hard-locked until 'sspr-cli unlock'), the\n"
+	"failures within fail_interval, the consecutive failures and the time of\n"
+	"the last one.  Never shows the secret.\n"
 	"\n"
 	"Options:\n"
 	"      --json    one JSON object: user, uid, enrolled and, when enrolled,\n"
-	"                type, algorithm, digits, period, created, last_used\n"
+	"                type, algorithm, digits, period, created, last_used; then\n"
+	"                recovery_codes, locked, locked_until, hard_locked,\n"
+	"                recent_failures, consecutive_failures, last_failure\n"
 	"  -h, --help    show this help\n"
 	"\n"
-	"USER is required when run as root.\n";
+	"USER is required when run as root.  Exits 0 for any existing user.\n";
+
+/* What status shows besides the record. */
+struct status_extra {
+	bool have_codes;        /* a set was issued */
+	unsigned codes_left;
+	struct sspr_rl_status rl;
+	time_t now;
+};
+
+static bool rl_locked(const struct status_extra *x)
+{
+	return x->rl.hard_locked || x->rl.locked_until > (int64_t)x->now;
+}
 
 enum { OPT_JSON = 0x100 };
 
@@ -48,7 +74,7 @@ static const char *alg_name(enum sspr_otp_alg a)
 }
 
 static void print_json(struct cli_out *o, const struct sspr_account *a,
-                       const struct sspr_record *rec)
+                       const struct sspr_record *rec, const struct status_extra *x)
 {
 	char t[32];
 
@@ -70,27 +96,104 @@ static void print_json(struct cli_out *o, const struct sspr_account *a,
 		else
 			cli_out_str(o, ",\"last_used\":null");
 	}
+	if (x->have_codes)
+		cli_out_fmt(o, ",\"recovery_codes\":%u", x->codes_left);
+	else
+		cli_out_str(o, ",\"recovery_codes\":null");
+	cli_out_fmt(o, ",\"locked\":%s", rl_locked(x) ? "true" : "false");
+	if (!x->rl.hard_locked && x->rl.locked_until > (int64_t)x->now)
+		cli_out_fmt(o, ",\"locked_until\":\"%s\"", cli_iso8601(x->rl.locked_until, t));
+	else
+		cli_out_str(o, ",\"locked_until\":null");
+	cli_out_fmt(o, ",\"hard_locked\":%s,\"recent_failures\":%u,"
+	            "\"consecutive_failures\":%u", x->rl.hard_locked ? "true" : "false",
+	            x->rl.recent_failures, x->rl.consecutive);
+	if (x->rl.last_failure > 0)
+		cli_out_fmt(o, ",\"last_failure\":\"%s\"", cli_iso8601(x->rl.last_failure, t));
+	else
+		cli_out_str(o, ",\"last_failure\":null");
 	cli_out_str(o, "}\n");
 }
 
 static void print_text(struct cli_out *o, const struct sspr_account *a,
-                       const struct sspr_record *rec)
+                       const struct sspr_record *rec, const struct status_extra *x)
 {
 	char t[32];
 
-	cli_out_fmt(o, "user:      %s\n", cli_safe(a->name));
-	cli_out_fmt(o, "uid:       %u\n", (unsigned)a->uid);
-	cli_out_fmt(o, "enrolled:  %s\n", rec ? "yes" : "no");
-	if (!rec)
-		return;
-	cli_out_fmt(o, "type:      %s\n", rec->otp.type == SSPR_OTP_TOTP ? "totp" : "hotp");
-	cli_out_fmt(o, "algorithm: %s\n", alg_name(rec->otp.alg));
-	cli_out_fmt(o, "digits:    %u\n", rec->otp.digits);
-	if (rec->otp.type == SSPR_OTP_TOTP)
-		cli_out_fmt(o, "period:    %u\n", rec->otp.period);
-	cli_out_fmt(o, "created:   %s\n", cli_iso8601(rec->created, t));
-	cli_out_fmt(o, "last_used: %s\n",
-	            rec->last_used > 0 ? cli_iso8601(rec->last_used, t) : "never");
+	cli_out_fmt(o, "user:           %s\n", cli_safe(a->name));
+	cli_out_fmt(o, "uid:            %u\n", (unsigned)a->uid);
+	cli_out_fmt(o, "enrolled:       %s\n", rec ? "yes" : "no");
+	if (rec) {
+		cli_out_fmt(o, "type:           %s\n",
+		            rec->otp.type == SSPR_OTP_TOTP ? "totp" : "hotp");
+		cli_out_fmt(o, "algorithm:      %s\n", alg_name(rec->otp.alg));
+		cli_out_fmt(o, "digits:         %u\n", rec->otp.digits);
+		if (rec->otp.type == SSPR_OTP_TOTP)
+			cli_out_fmt(o, "period:         %u\n", rec->otp.period);
+		cli_out_fmt(o, "created:        %s\n", cli_iso8601(rec->created, t));
+		cli_out_fmt(o, "last used:      %s\n",
+		            rec->last_used > 0 ? cli_iso8601(rec->last_used, t) : "never");
+	}
+	if (x->have_codes)
+		cli_out_fmt(o, "recovery codes: %u left\n", x->codes_left);
+	else
+		cli_out_str(o, "recovery codes: none issued\n");
+	if (x->rl.hard_locked)
+		cli_out_str(o, "lock:           hard-locked (until sspr-cli unlock)\n");
+	else if (x->rl.locked_until > (int64_t)x->now)
+		cli_out_fmt(o, "lock:           locked until %s\n",
+		            cli_iso8601(x->rl.locked_until, t));
+	else
+		cli_out_str(o, "lock:           not locked\n");
+	cli_out_fmt(o, "failures:       %u recent, %u consecutive\n", x->rl.recent_failures,
+	            x->rl.consecutive);
+	cli_out_fmt(o, "last failure:   %s\n",
+	            x->rl.last_failure > 0 ? cli_iso8601(x->rl.last_failure, t) : "never");
+}
+
+/* Recovery codes left: 0, or an exit code (message printed). */
+static int load_codes(int usersfd, const struct sspr_account *a, struct status_extra *x)
+{
+	_cleanup_free_ struct sspr_rc_set *set = calloc(1, sizeof *set);
+	int r;
+
+	if (!set)
+		return cli_fail(CMD, "%s", sspr_strerror(-ENOMEM));
+	r = usersfd < 0 ? -ENOENT : sspr_rc_load(usersfd, a->uid, a->name, set);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return cli_fail(CMD, "cannot read the recovery codes of %s (uid %u): %s",
+		                cli_safe(a->name), (unsigned)a->uid, sspr_strerror(r));
+	x->have_codes = true;
+	x->codes_left = set->n;
+	return 0;
+}
+
+/* The name's rate-limit tally (none: all zero): 0, or an exit code. */
+static int load_tally(struct cli_ctx *ctx, const struct sspr_account *a,
+                      struct status_extra *x)
+{
+	_cleanup_secure_ unsigned char *key = NULL;
+	_cleanup_close_ int dirfd = -1;
+	int r;
+
+	/* No host key or no tally directory: no failure was ever counted. */
+	r = cli_hostkey(ctx, 0, &key);
+	if (r == -ENOENT)
+		return 0;
+	if (r < 0)
+		return cli_fail(CMD, "cannot load the host key in %s: %s", ctx->paths.statedir,
+		                sspr_strerror(r));
+	r = sspr_rl_open(ctx->paths.statedir, 0, &dirfd);
+	if (r == -ENOENT)
+		return 0;
+	if (r == 0)
+		r = sspr_rl_status(dirfd, &ctx->cfg, key, a->name, x->now, &x->rl);
+	if (r < 0)
+		return cli_fail(CMD, "cannot read the rate-limit state of %s: %s",
+		                cli_safe(a->name), sspr_strerror(r));
+	return 0;
 }
 
 int cli_status(int argc, char **argv)
@@ -106,14 +209,14 @@ int cli_status(int argc, char **argv)
 	_cleanup_record_ struct sspr_record *rec = NULL;
 	_cleanup_close_ int usersfd = -1;
 	const char *user = NULL;
+	struct status_extra x = { .now = sspr_now() };
 	bool json = false, enrolled = false;
 	int c, r;
 
 	while ((c = cli_getopt(CMD, argc, argv, ":h", longopts)) != -1) {
 		switch (c) {
 		case 'h':
-			fputs(usage_text, stdout);
-			return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+			return cli_help(usage_text);
 		case OPT_JSON:
 			json = true;
 			break;
@@ -156,10 +259,17 @@ int cli_status(int argc, char **argv)
 		return cli_fail(CMD, "cannot read the enrollment of %s (uid %u): %s",
 		                cli_safe(acct.name), (unsigned)acct.uid, sspr_strerror(r));
 
+	r = load_codes(usersfd, &acct, &x);
+	if (r != 0)
+		return r;
+	r = load_tally(&ctx, &acct, &x);
+	if (r != 0)
+		return r;
+
 	if (json)
-		print_json(&out, &acct, enrolled ? rec : NULL);
+		print_json(&out, &acct, enrolled ? rec : NULL, &x);
 	else
-		print_text(&out, &acct, enrolled ? rec : NULL);
+		print_text(&out, &acct, enrolled ? rec : NULL, &x);
 	r = cli_out_write(&out, STDOUT_FILENO);
 	if (r < 0)
 		return cli_fail(CMD, "cannot write the output: %s", sspr_strerror(r));

@@ -22,6 +22,10 @@ enum sspr_msg_type {
 	SSPR_MSG_VERIFY = 2, /* fields: code */
 	SSPR_MSG_RESET = 3,  /* fields: new password */
 	SSPR_MSG_QUERY = 4,  /* conceal = no: fields as HELLO; may come once before it */
+	/* self-service (sspr-cli run by a user for their own account) */
+	SSPR_MSG_SELF = 5,     /* fields: as HELLO, then the operation */
+	SSPR_MSG_PASSWORD = 6, /* fields: the current password */
+	SSPR_MSG_SELF_DO = 7,  /* enroll: type, algorithm, digits, period, issuer */
 	SSPR_MSG_REPLY = 64, /* arg: enum sspr_status; fields: [text] */
 };
 

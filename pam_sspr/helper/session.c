@@ -31,7 +31,11 @@
 #define SSPR_RESET_TRIES 3
 #define RECORD_LOCK_MS 10000
 
-enum state { ST_HELLO, ST_VERIFY, ST_RECOVERY, ST_RESET, ST_END };
+enum state {
+	ST_HELLO, ST_VERIFY, ST_RECOVERY, ST_RESET,
+	ST_SELF_PW, ST_SELF_CODE, ST_SELF_DO, /* self-service (sspr-cli as a user) */
+	ST_END,
+};
 
 long long sspr_mono_ms(void)
 {
@@ -144,7 +148,7 @@ static int load_context(struct sspr_session *s, const struct sspr_msg *in, struc
 
 	if (s->context_loaded) {
 		/* QUERY then HELLO: the same user, nothing else to load */
-		if (in->nfields != 5 || strcmp(in->field[0].data, s->user) != 0) {
+		if (in->nfields < 5 || strcmp(in->field[0].data, s->user) != 0) {
 			struct sspr_kv kv[] = { { "reason", "protocol" } };
 
 			audit(s, LOG_WARNING, "reset_fail", kv, 1);
@@ -154,7 +158,7 @@ static int load_context(struct sspr_session *s, const struct sspr_msg *in, struc
 		return 0;
 	}
 	sspr_audit_session_id(s->session_id);
-	if (in->nfields != 5 || !name_ok(in->field[0].data) ||
+	if (in->nfields < 5 || !name_ok(in->field[0].data) ||
 	    sspr_strlcpy(s->user, in->field[0].data, sizeof s->user) < 0 ||
 	    sspr_strlcpy(s->service, in->field[1].data, sizeof s->service) < 0 ||
 	    sspr_strlcpy(s->rhost, in->field[2].data, sizeof s->rhost) < 0 ||
@@ -194,8 +198,8 @@ static int load_context(struct sspr_session *s, const struct sspr_msg *in, struc
 	req.service = s->service;
 	req.rhost = s->rhost;
 	req.remote = s->elevated || (s->rhost[0] && strcmp(s->rhost, "-") != 0);
-	req.check_service = !s->elevated;
-	req.check_enrolled = true;
+	req.check_service = !s->elevated && !s->self_op[0];
+	req.check_enrolled = false; /* decided below, so self-service can enroll */
 	req.enrolled = enrolled;
 	if (sspr_policy_evaluate(&s->cfg, &s->paths, &s->acct, &req, (long)(sspr_now() / 86400),
 	                         &v) < 0) {
@@ -203,7 +207,11 @@ static int load_context(struct sspr_session *s, const struct sspr_msg *in, struc
 		v.reason = SSPR_R_CONFIG_ERROR;
 	}
 	s->remote = req.remote;
-	s->eligible = v.allowed && err == 0;
+	s->enrolled = enrolled;
+	s->policy_ok = v.allowed && err == 0;
+	s->eligible = s->policy_ok && enrolled;
+	if (v.allowed && !enrolled)
+		v.reason = SSPR_R_NOT_ENROLLED;
 	s->need_rc = s->cfg.require_recovery_code == SSPR_RRC_ALWAYS ||
 	             (s->cfg.require_recovery_code == SSPR_RRC_REMOTE && req.remote);
 	s->reason = err ? SSPR_R_NONE : v.reason;
@@ -230,8 +238,11 @@ static enum state on_query(struct sspr_session *s, const struct sspr_msg *in,
 		reply(out, SSPR_ST_FAIL, NULL);
 		return ST_END;
 	}
-	if (load_context(s, in, out) < 0)
+	if (in->nfields != 5 || load_context(s, in, out) < 0) {
+		if (in->nfields != 5)
+			reply(out, SSPR_ST_FAIL, NULL);
 		return ST_END;
+	}
 	if (!s->eligible) {
 		audit_denied(s);
 		reply(out, SSPR_ST_FAIL, NULL);
@@ -241,16 +252,14 @@ static enum state on_query(struct sspr_session *s, const struct sspr_msg *in,
 	return ST_HELLO;
 }
 
-static enum state on_hello(struct sspr_session *s, const struct sspr_msg *in,
-                           struct sspr_msg *out)
+/* global_rate for root callers, caller_rate for each other caller (so
+ * that a local user cannot use up the host's budget).  Returns 0, or -1
+ * after filling the reply. */
+static int charge_session(struct sspr_session *s, struct sspr_msg *out)
 {
 	enum sspr_reason why = SSPR_R_NONE;
 	int r;
 
-	if (load_context(s, in, out) < 0)
-		return ST_END;
-	/* global_rate for root callers, caller_rate for each other caller
-	 * (so that a local user cannot use up the host's budget) */
 	r = sspr_rl_open(s->paths.statedir, 1, &s->tallyfd);
 	if (r == 0)
 		r = sspr_rl_session(s->tallyfd, &s->cfg, s->elevated && s->caller_uid != 0,
@@ -260,15 +269,28 @@ static enum state on_hello(struct sspr_session *s, const struct sspr_msg *in,
 
 		audit(s, LOG_ERR, "reset_fail", kv, SSPR_ELEMENTSOF(kv));
 		reply(out, SSPR_ST_FAIL, NULL);
-		return ST_END;
+		return -1;
 	}
 	if (why != SSPR_R_NONE) {
 		struct sspr_kv kv[] = { { "reason", sspr_reason_name(why) } };
 
 		audit(s, LOG_WARNING, "rate_limited", kv, 1);
 		reply(out, SSPR_ST_RATE_LIMITED, NULL);
+		return -1;
+	}
+	return 0;
+}
+
+static enum state on_hello(struct sspr_session *s, const struct sspr_msg *in,
+                           struct sspr_msg *out)
+{
+	if (in->nfields != 5 || load_context(s, in, out) < 0) {
+		if (in->nfields != 5)
+			reply(out, SSPR_ST_FAIL, NULL);
 		return ST_END;
 	}
+	if (charge_session(s, out) < 0)
+		return ST_END;
 	audit(s, LOG_NOTICE, "reset_start", NULL, 0);
 	if (!s->eligible)
 		audit_denied(s);
@@ -403,6 +425,10 @@ static enum state attempt(struct sspr_session *s, const struct sspr_msg *in,
 		bool more = !rc_step && s->need_rc;
 
 		audit(s, LOG_NOTICE, "code_ok", kv, SSPR_ELEMENTSOF(kv));
+		if (s->self_op[0]) {
+			reply(out, SSPR_ST_OK, NULL);
+			return ST_SELF_DO;
+		}
 		if (more) {
 			s->code_tries = 0; /* the recovery step has its own tries */
 			reply(out, SSPR_ST_NEED_RECOVERY, NULL);
@@ -444,7 +470,7 @@ static enum state attempt(struct sspr_session *s, const struct sspr_msg *in,
 		return ST_END;
 	}
 	reply(out, SSPR_ST_INVALID, NULL);
-	return rc_step ? ST_RECOVERY : ST_VERIFY;
+	return s->self_op[0] ? ST_SELF_CODE : rc_step ? ST_RECOVERY : ST_VERIFY;
 }
 
 static enum state on_verify(struct sspr_session *s, const struct sspr_msg *in,
@@ -603,6 +629,297 @@ static enum state on_reset(struct sspr_session *s, const struct sspr_msg *in,
 	return ST_END;
 }
 
+/* --- self-service (sspr-cli enroll/status/recovery-codes as a user) ------ */
+
+static bool rc_set_exists(struct sspr_session *s, unsigned *ret_left)
+{
+	_cleanup_close_ int ufd = -1;
+	struct sspr_rc_set *set = calloc(1, sizeof *set);
+	bool r = false;
+
+	*ret_left = 0;
+	if (set && sspr_state_open_users(s->paths.statedir, 0, &ufd) == 0 &&
+	    sspr_rc_load(ufd, s->acct.uid, s->acct.name, set) == 0) {
+		*ret_left = set->n;
+		r = true;
+	}
+	free(set);
+	return r;
+}
+
+/* SELF: user, service, rhost, tty, ruser, operation.  Only with
+ * self_enroll = yes, for the caller's own account (an elevated helper
+ * refuses any other in load_context). */
+static enum state on_self(struct sspr_session *s, const struct sspr_msg *in,
+                          struct sspr_msg *out)
+{
+	static const char *const ops[] = { "enroll", "status", "recovery-codes" };
+	bool known = false;
+
+	if (in->nfields != 6) {
+		reply(out, SSPR_ST_FAIL, NULL);
+		return ST_END;
+	}
+	for (size_t i = 0; i < SSPR_ELEMENTSOF(ops); i++)
+		known |= strcmp(in->field[5].data, ops[i]) == 0;
+	if (!known || sspr_strlcpy(s->self_op, in->field[5].data, sizeof s->self_op) < 0) {
+		reply(out, SSPR_ST_FAIL, "unknown operation");
+		return ST_END;
+	}
+	/* set before the context: `services` is about logins, not the CLI */
+	if (load_context(s, in, out) < 0)
+		return ST_END;
+	if (!s->acct.exists) {
+		reply(out, SSPR_ST_FAIL, "unknown_user");
+		return ST_END;
+	}
+	if (!s->cfg.self_enroll) {
+		struct sspr_kv kv[] = { { "reason", "self_enroll" }, { "op", s->self_op } };
+
+		audit(s, LOG_WARNING, "denied", kv, SSPR_ELEMENTSOF(kv));
+		reply(out, SSPR_ST_FAIL, "self-service is off (self_enroll = no)");
+		return ST_END;
+	}
+	if (charge_session(s, out) < 0)
+		return ST_END;
+	reply(out, SSPR_ST_OK, NULL);
+	return ST_SELF_PW;
+}
+
+/* The current password, checked against shadow and counted like a code. */
+static enum state on_self_password(struct sspr_session *s, const struct sspr_msg *in,
+                                   struct sspr_msg *out)
+{
+	struct sspr_shadow_info info;
+	struct sspr_rl_attempt rl;
+	char tries[16];
+	bool ok = false, need_code;
+	unsigned left;
+	int e;
+
+	s->code_tries++;
+	(void)snprintf(tries, sizeof tries, "%u", s->code_tries);
+	if (in->nfields != 1) {
+		reply(out, SSPR_ST_FAIL, NULL);
+		return ST_END;
+	}
+	e = sspr_rl_attempt(s->tallyfd, &s->cfg, s->hostkey, s->user, true, NULL, sspr_now(), &rl);
+	if (e < 0 || rl.blocked != SSPR_R_NONE) {
+		struct sspr_kv kv[] = { { "reason", e < 0 ? "state" : sspr_reason_name(rl.blocked) } };
+
+		audit(s, LOG_WARNING, e < 0 ? "reset_fail" : "rate_limited", kv, 1);
+		reply(out, e < 0 ? SSPR_ST_FAIL : SSPR_ST_RATE_LIMITED, NULL);
+		return ST_END;
+	}
+	if (sspr_shadow_lookup(s->paths.etcdir, s->acct.name, &info) == 0) {
+		ok = !info.locked && sspr_passwd_matches(in->field[0].data, info.hash);
+		sspr_wipe(&info, sizeof info);
+	}
+	if (!ok) {
+		struct sspr_kv kv[] = { { "try", tries }, { "step", "password" }, { "op", s->self_op } };
+
+		audit(s, LOG_WARNING, "code_fail", kv, SSPR_ELEMENTSOF(kv));
+		if (rl.locked_now || rl.hard_locked_now) {
+			reply(out, SSPR_ST_RATE_LIMITED, "invalid");
+			return ST_END;
+		}
+		if (s->code_tries >= s->cfg.max_code_tries) {
+			reply(out, SSPR_ST_EXHAUSTED, NULL);
+			return ST_END;
+		}
+		reply(out, SSPR_ST_INVALID, NULL);
+		return ST_SELF_PW;
+	}
+	if (sspr_rl_success(s->tallyfd, &s->cfg, s->hostkey, s->user, NULL, sspr_now()) < 0) {
+		reply(out, SSPR_ST_FAIL, NULL);
+		return ST_END;
+	}
+	s->code_tries = 0;
+	if (strcmp(s->self_op, "status") != 0 && !s->policy_ok) {
+		audit_denied(s);
+		reply(out, SSPR_ST_FAIL, sspr_reason_name(s->reason));
+		return ST_END;
+	}
+	if (strcmp(s->self_op, "recovery-codes") == 0 && !s->enrolled) {
+		reply(out, SSPR_ST_FAIL, "not_enrolled");
+		return ST_END;
+	}
+	/* Replacing what exists takes a current code too, so a phished
+	 * password alone cannot plant a lasting reset path. */
+	need_code = (strcmp(s->self_op, "enroll") == 0 && s->enrolled) ||
+	            (strcmp(s->self_op, "recovery-codes") == 0 && rc_set_exists(s, &left));
+	if (need_code) {
+		s->eligible = true; /* the code step checks the user's own state */
+		s->need_rc = false;
+		reply(out, SSPR_ST_OK, "code");
+		return ST_SELF_CODE;
+	}
+	reply(out, SSPR_ST_OK, NULL);
+	return ST_SELF_DO;
+}
+
+static enum state on_self_code(struct sspr_session *s, const struct sspr_msg *in,
+                               struct sspr_msg *out)
+{
+	return attempt(s, in, out, false);
+}
+
+/* New recovery codes for the user, stored under the record lock. */
+static int issue_codes(struct sspr_session *s, int ufd, char *joined, size_t len)
+{
+	struct sspr_rc_set *set = calloc(1, sizeof *set);
+	char (*shown)[12] = calloc(SSPR_RC_MAX, 12);
+	size_t o = 0;
+	int r;
+
+	if (!set || !shown) {
+		free(set);
+		free(shown);
+		return -ENOMEM;
+	}
+	(void)snprintf(set->user, sizeof set->user, "%s", s->acct.name);
+	set->uid = s->acct.uid;
+	set->created = sspr_now();
+	r = sspr_rc_generate(s->hostkey, s->cfg.recovery_codes, set, shown);
+	if (r == 0)
+		r = sspr_rc_store(ufd, set);
+	joined[0] = '\0';
+	for (unsigned i = 0; r == 0 && i < set->n && o + 13 < len; i++)
+		o += (size_t)snprintf(joined + o, len - o, "%s%s", i ? " " : "", shown[i]);
+	sspr_wipe(shown, SSPR_RC_MAX * 12);
+	free(shown);
+	free(set);
+	return r == -SSPR_E_NOT_DURABLE ? 0 : r;
+}
+
+static int self_enroll(struct sspr_session *s, const struct sspr_msg *in, char *uri_out,
+                       size_t urilen, char *codes, size_t codelen)
+{
+	_cleanup_record_ struct sspr_record *rec = sspr_record_new();
+	_cleanup_close_ int ufd = -1;
+	_cleanup_close_ int lockfd = -1;
+	_cleanup_secure_ char *uri = NULL;
+	char b32[SSPR_B32_MAX];
+	long long v;
+	int r;
+
+	if (!rec || in->nfields != 5)
+		return -EINVAL;
+	sspr_otp_params_default(&rec->otp);
+	rec->otp.type = strcmp(in->field[0].data, "hotp") == 0 ? SSPR_OTP_HOTP : SSPR_OTP_TOTP;
+	if (strcmp(in->field[0].data, "hotp") != 0 && strcmp(in->field[0].data, "totp") != 0)
+		return -EINVAL;
+	rec->otp.alg = strcmp(in->field[1].data, "sha256") == 0 ? SSPR_OTP_SHA256
+	             : strcmp(in->field[1].data, "sha512") == 0 ? SSPR_OTP_SHA512 : SSPR_OTP_SHA1;
+	if (sspr_strtonum(in->field[2].data, 6, 8, &v) < 0)
+		return -EINVAL;
+	rec->otp.digits = (unsigned)v;
+	if (sspr_strtonum(in->field[3].data, 1, 300, &v) < 0)
+		return -EINVAL;
+	rec->otp.period = (unsigned)v;
+	if (sspr_otp_params_check(&rec->otp) < 0 || !in->field[4].data[0])
+		return -EINVAL;
+	(void)snprintf(rec->user, sizeof rec->user, "%s", s->acct.name);
+	rec->uid = s->acct.uid;
+	randombytes_buf(rec->secret, SSPR_SECRET_LEN);
+	rec->secret_len = SSPR_SECRET_LEN;
+	rec->created = sspr_now();
+	r = sspr_base32_encode(rec->secret, rec->secret_len, b32, sizeof b32);
+	if (r == 0)
+		r = sspr_otpauth_uri(&rec->otp, in->field[4].data, s->acct.name, b32, 0, &uri);
+	sspr_wipe(b32, sizeof b32);
+	if (r < 0)
+		return r;
+	if (strlen(uri) >= urilen)
+		return -ENOBUFS;
+	r = sspr_state_open_users(s->paths.statedir, 1, &ufd);
+	if (r == 0)
+		r = sspr_record_lock(ufd, RECORD_LOCK_MS, &lockfd);
+	if (r == 0)
+		r = sspr_record_store(ufd, rec);
+	if (r == -SSPR_E_NOT_DURABLE)
+		r = 0;
+	if (r == 0 && s->cfg.recovery_codes > 0)
+		r = issue_codes(s, ufd, codes, codelen);
+	if (r == 0)
+		memcpy(uri_out, uri, strlen(uri) + 1);
+	return r;
+}
+
+static void self_status(struct sspr_session *s, char *out, size_t len)
+{
+	_cleanup_record_ struct sspr_record *rec = sspr_record_new();
+	_cleanup_close_ int ufd = -1;
+	unsigned left = 0;
+	bool have_rc = rc_set_exists(s, &left);
+	static const char *const algs[] = { "sha1", "sha256", "sha512" };
+
+	if (!rec || sspr_state_open_users(s->paths.statedir, 0, &ufd) < 0 ||
+	    sspr_record_load(ufd, s->acct.uid, s->acct.name, rec) < 0) {
+		(void)snprintf(out, len, "enrolled=no");
+		return;
+	}
+	(void)snprintf(out, len,
+	               "enrolled=yes type=%s algorithm=%s digits=%u period=%u created=%lld "
+	               "last_used=%lld recovery_codes=%d",
+	               rec->otp.type == SSPR_OTP_HOTP ? "hotp" : "totp", algs[rec->otp.alg],
+	               rec->otp.digits, rec->otp.period, (long long)rec->created,
+	               (long long)rec->last_used, have_rc ? (int)left : -1);
+}
+
+static enum state on_self_do(struct sspr_session *s, const struct sspr_msg *in,
+                             struct sspr_msg *out)
+{
+	char a[SSPR_FIELD_MAX + 1], b[SSPR_FIELD_MAX + 1];
+	bool replaced = s->enrolled;
+	int r = 0;
+
+	a[0] = b[0] = '\0';
+	if (strcmp(s->self_op, "status") == 0) {
+		self_status(s, a, sizeof a);
+		reply(out, SSPR_ST_OK, a);
+		return ST_END;
+	}
+	if (strcmp(s->self_op, "enroll") == 0) {
+		r = self_enroll(s, in, a, sizeof a, b, sizeof b);
+	} else {
+		_cleanup_close_ int ufd = -1;
+		_cleanup_close_ int lockfd = -1;
+		unsigned left;
+
+		replaced = rc_set_exists(s, &left);
+		r = sspr_state_open_users(s->paths.statedir, 0, &ufd);
+		if (r == 0)
+			r = sspr_record_lock(ufd, RECORD_LOCK_MS, &lockfd);
+		if (r == 0)
+			r = issue_codes(s, ufd, b, sizeof b);
+	}
+	if (r < 0) {
+		struct sspr_kv kv[] = { { "op", s->self_op }, { "error", sspr_strerror(r) } };
+
+		audit(s, LOG_ERR, "reset_fail", kv, SSPR_ELEMENTSOF(kv));
+		reply(out, SSPR_ST_FAIL, sspr_strerror(r));
+		return ST_END;
+	}
+	{
+		char n[16];
+		struct sspr_kv kv[] = { { "self", "yes" }, { "replaced", replaced ? "yes" : "no" },
+		                        { "count", n } };
+
+		(void)snprintf(n, sizeof n, "%u", s->cfg.recovery_codes);
+		audit(s, LOG_NOTICE, strcmp(s->self_op, "enroll") == 0 ? "enroll" : "recovery_codes",
+		      kv, SSPR_ELEMENTSOF(kv));
+	}
+	if (replaced)
+		leave_notice(s, SSPR_NOTICE_REENROLL);
+	sspr_msg_init(out, SSPR_MSG_REPLY, SSPR_ST_OK);
+	(void)sspr_msg_add(out, a);
+	(void)sspr_msg_add(out, b);
+	sspr_wipe(a, sizeof a);
+	sspr_wipe(b, sizeof b);
+	return ST_END;
+}
+
 /* --- the machine ------------------------------------------------------ */
 
 typedef enum state (*handler_fn)(struct sspr_session *, const struct sspr_msg *,
@@ -618,6 +935,10 @@ static const struct {
 	{ ST_VERIFY, SSPR_MSG_VERIFY, on_verify },
 	{ ST_RECOVERY, SSPR_MSG_VERIFY, on_recovery },
 	{ ST_RESET, SSPR_MSG_RESET, on_reset },
+	{ ST_HELLO, SSPR_MSG_SELF, on_self },
+	{ ST_SELF_PW, SSPR_MSG_PASSWORD, on_self_password },
+	{ ST_SELF_CODE, SSPR_MSG_VERIFY, on_self_code },
+	{ ST_SELF_DO, SSPR_MSG_SELF_DO, on_self_do },
 };
 
 int sspr_session_run(struct sspr_session *s)

@@ -28,6 +28,9 @@ struct sspr_session {
 	struct sspr_account acct;
 	bool eligible;          /* policy allows and the user is enrolled */
 	bool need_rc;           /* require_recovery_code applies */
+	bool enrolled;          /* the user has an enrollment record */
+	bool policy_ok;         /* every policy rule but enrollment passes */
+	char self_op[16];       /* self-service: enroll, status, recovery-codes */
 	bool remote;            /* rhost set, or an elevated caller */
 	bool context_loaded;    /* QUERY or HELLO seen */
 	bool state_error;       /* the user's state could not be read */

@@ -20,6 +20,7 @@
 #include "sspr/proto.h"
 #include "sspr/record.h"
 #include "sspr/paths.h"
+#include "sspr/passwd.h"
 
 #define SECRET "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 #define NOW 1764400000LL
@@ -154,7 +155,8 @@ static int setup(void **state)
 	{
 		char cmd[4400];
 
-		snprintf(cmd, sizeof cmd, "rm -rf '%s/var/lib/sspr/tally'", root);
+		snprintf(cmd, sizeof cmd, "rm -rf %.2000s/var/lib/sspr/tally %.2000s/var/lib/sspr/notices",
+		         root, root);
 		assert_int_equal(system(cmd), 0);
 	}
 	setenv("SSPR_NOW", "1764400000", 1);
@@ -479,6 +481,140 @@ static void test_concurrent_replay_accepts_once(void **state)
 	assert_int_equal(bad, 0);
 }
 
+/* --- self-service ----------------------------------------------------------- */
+
+static void self_shadow(void)
+{
+	char h[512], text[1200];
+
+	assert_int_equal(sspr_passwd_hash(SSPR_HASH_SHA512, NULL, "Current-Pass-1", h, sizeof h), 0);
+	snprintf(text, sizeof text, "alice:%s:19000:0:99999:7:::\ndave:%s:19000:0:99999:7:::\n", h, h);
+	spit(shadow_path, text);
+}
+
+static int self_start(struct child *c, const char *user, const char *op)
+{
+	struct sspr_msg m, r;
+
+	sspr_msg_init(&m, SSPR_MSG_SELF, 0);
+	assert_int_equal(sspr_msg_add(&m, user), 0);
+	assert_int_equal(sspr_msg_add(&m, "sspr-cli"), 0);
+	assert_int_equal(sspr_msg_add(&m, ""), 0);
+	assert_int_equal(sspr_msg_add(&m, "pts/1"), 0);
+	assert_int_equal(sspr_msg_add(&m, ""), 0);
+	assert_int_equal(sspr_msg_add(&m, op), 0);
+	assert_int_equal(sspr_msg_send(c->fd, &m), 0);
+	assert_int_equal(sspr_msg_recv(c->fd, &r, 20000), 0);
+	return r.arg;
+}
+
+static int self_do_enroll(struct child *c, struct sspr_msg *r)
+{
+	struct sspr_msg m;
+
+	sspr_msg_init(&m, SSPR_MSG_SELF_DO, 0);
+	assert_int_equal(sspr_msg_add(&m, "totp"), 0);
+	assert_int_equal(sspr_msg_add(&m, "sha1"), 0);
+	assert_int_equal(sspr_msg_add(&m, "6"), 0);
+	assert_int_equal(sspr_msg_add(&m, "30"), 0);
+	assert_int_equal(sspr_msg_add(&m, "testhost"), 0);
+	assert_int_equal(sspr_msg_send(c->fd, &m), 0);
+	assert_int_equal(sspr_msg_recv(c->fd, r, 20000), 0);
+	return r->arg;
+}
+
+static void test_self_enroll_new_user(void **state)
+{
+	struct child c = start(NULL);
+	struct sspr_msg r;
+	char path[4400];
+
+	(void)state;
+	self_shadow();
+	assert_int_equal(self_start(&c, "dave", "enroll"), SSPR_ST_OK);
+	assert_int_equal(call(&c, SSPR_MSG_PASSWORD, "wrong", NULL), SSPR_ST_INVALID);
+	assert_int_equal(call(&c, SSPR_MSG_PASSWORD, "Current-Pass-1", NULL), SSPR_ST_OK);
+	assert_int_equal(self_do_enroll(&c, &r), SSPR_ST_OK);
+	assert_int_equal(r.nfields, 2);
+	assert_true(strncmp(r.field[0].data, "otpauth://totp/testhost:dave?secret=", 36) == 0);
+	/* 10 codes XXXXX-XXXXX, space separated */
+	assert_int_equal(strlen(r.field[1].data), 10 * 11 + 9);
+	finish(&c);
+	snprintf(path, sizeof path, "%s/var/lib/sspr/users/1004", root);
+	assert_int_equal(access(path, F_OK), 0);
+	/* a first enrollment leaves no notice */
+	snprintf(path, sizeof path, "%s/var/lib/sspr/notices/1004.reenroll", root);
+	assert_int_not_equal(access(path, F_OK), 0);
+}
+
+/* Replacing an enrollment takes a current code too, and is announced. */
+static void test_self_reenroll_needs_code(void **state)
+{
+	struct child c = start(NULL);
+	struct sspr_msg r;
+	char code[9], path[4400];
+
+	(void)state;
+	self_shadow();
+	code_now(code);
+	assert_int_equal(self_start(&c, "alice", "enroll"), SSPR_ST_OK);
+	sspr_msg_init(&r, 0, 0);
+	{
+		struct sspr_msg m;
+
+		sspr_msg_init(&m, SSPR_MSG_PASSWORD, 0);
+		assert_int_equal(sspr_msg_add(&m, "Current-Pass-1"), 0);
+		assert_int_equal(sspr_msg_send(c.fd, &m), 0);
+		assert_int_equal(sspr_msg_recv(c.fd, &r, 20000), 0);
+		assert_int_equal(r.arg, SSPR_ST_OK);
+		assert_string_equal(r.field[0].data, "code");
+	}
+	/* SELF_DO before the code: out of order, the session ends */
+	{
+		struct child c2 = start(NULL);
+
+		assert_int_equal(self_start(&c2, "alice", "enroll"), SSPR_ST_OK);
+		assert_int_equal(call(&c2, SSPR_MSG_PASSWORD, "Current-Pass-1", NULL), SSPR_ST_OK);
+		assert_int_equal(self_do_enroll(&c2, &r), SSPR_ST_FAIL);
+		finish(&c2);
+	}
+	assert_int_equal(call(&c, SSPR_MSG_VERIFY, "000000", NULL), SSPR_ST_INVALID);
+	assert_int_equal(call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_OK);
+	assert_int_equal(self_do_enroll(&c, &r), SSPR_ST_OK);
+	finish(&c);
+	snprintf(path, sizeof path, "%s/var/lib/sspr/notices/1001.reenroll", root);
+	assert_int_equal(access(path, F_OK), 0);
+}
+
+static void test_self_service_off(void **state)
+{
+	struct child c;
+
+	(void)state;
+	self_shadow();
+	spit(conf_path, "services = sshd\nuse_pwquality = no\nself_enroll = no\n");
+	c = start(NULL);
+	assert_int_equal(self_start(&c, "dave", "enroll"), SSPR_ST_FAIL);
+	finish(&c);
+}
+
+static void test_self_status(void **state)
+{
+	struct child c = start(NULL);
+	struct sspr_msg m, r;
+
+	(void)state;
+	self_shadow();
+	assert_int_equal(self_start(&c, "alice", "status"), SSPR_ST_OK);
+	assert_int_equal(call(&c, SSPR_MSG_PASSWORD, "Current-Pass-1", NULL), SSPR_ST_OK);
+	sspr_msg_init(&m, SSPR_MSG_SELF_DO, 0);
+	assert_int_equal(sspr_msg_send(c.fd, &m), 0);
+	assert_int_equal(sspr_msg_recv(c.fd, &r, 20000), 0);
+	assert_int_equal(r.arg, SSPR_ST_OK);
+	assert_non_null(strstr(r.field[0].data, "enrolled=yes type=totp algorithm=sha1 digits=6"));
+	finish(&c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +631,10 @@ int main(void)
 		cmocka_unit_test_setup(test_refuses_argc_zero, setup),
 		cmocka_unit_test_setup(test_refuses_terminal_on_stdin, setup),
 		cmocka_unit_test_setup(test_config_error_fails_closed, setup),
+		cmocka_unit_test_setup(test_self_enroll_new_user, setup),
+		cmocka_unit_test_setup(test_self_reenroll_needs_code, setup),
+		cmocka_unit_test_setup(test_self_service_off, setup),
+		cmocka_unit_test_setup(test_self_status, setup),
 		cmocka_unit_test_setup(test_parallel_brute_force_is_bounded, setup),
 		cmocka_unit_test_setup(test_concurrent_replay_accepts_once, setup),
 	};
