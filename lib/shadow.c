@@ -3,24 +3,36 @@
  * the account checks pam_unix applies, and the locked, atomic rewrite.
  *
  * The editor works on bytes, not on parsed entries: every line but the
- * target one, and every byte of the target line but fields 2 and 3, is
- * copied as it is, so comments, NIS lines, CRLF endings and odd lines that
- * fgetspent() would drop or normalise all survive a reset. */
+ * target ones, and every byte of a target line but the fields it changes,
+ * is copied as it is, so comments, NIS lines, CRLF endings and odd lines
+ * that fgetspent() would drop or normalise all survive a reset.  An edit
+ * is a "plan": a few replaced byte ranges of the old text.  The pure
+ * functions materialise it; the rewrite writes it straight from the old
+ * file, mapped, with writev(): one pass to find the line, one write of
+ * the new file, no copy of the text on our heap, whatever its size. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 
-#include <sodium.h>
-
+#include "sspr-build.h"
 #include "sspr/common.h"
 #include "sspr/shadow.h"
+
+#if defined(HAVE_SELINUX) && HAVE_SELINUX
+#include <selinux/selinux.h>
+#endif
 
 #define SHADOW_FIELDS 9
 #define SHADOW_NAME "shadow"
@@ -30,11 +42,33 @@
 #define BAK_PREFIX ".sspr-shadow-bak." /* old file's link before it becomes shadow- */
 #define RAND_BYTES 16                  /* 128 bits of name: unpredictable */
 #define NAME_MAX_LEN (sizeof(BAK_PREFIX) + 2 * RAND_BYTES)
-#define LOCK_RETRY_MS 10
+#define LOCK_RETRY_MIN_MS 1
+#define LOCK_RETRY_MAX_MS 10
+#define IOV_BATCH 64
 
 /* A byte range inside the text. */
 struct span {
 	size_t off, len;
+};
+
+/* One replaced range of the old text: text[off, off + len) becomes
+ * data[0, dlen). */
+struct repl {
+	size_t off, len;
+	const char *data;
+	size_t dlen;
+};
+
+/* An edit of the old text: replacements sorted by offset, not
+ * overlapping.  `one` and `mid` hold the single replacement of a reset
+ * (the new hash: wipe_plan() wipes it); a batch allocates `repl`. */
+struct plan {
+	struct repl *repl;
+	size_t n;
+	size_t newlen;
+	bool allocated;
+	struct repl one;
+	char mid[SSPR_HASH_MAX + 24]; /* "HASH:DAYS" */
 };
 
 bool sspr_crypt_alphabet_ok(const char *s)
@@ -52,6 +86,13 @@ bool sspr_crypt_alphabet_ok(const char *s)
 	                 "abcdefghijklmnopqrstuvwxyz") == n;
 }
 
+/* What we write as a hash: the crypt alphabet, and not a value that locks
+ * the account or is crypt(3)'s failure token ("*0", "*1"). */
+static bool hash_ok(const char *hash)
+{
+	return sspr_crypt_alphabet_ok(hash) && hash[0] != '*';
+}
+
 /* A name we can look for: "user:" must start exactly the user's lines, so
  * no ':' or line break, and no NIS '+'/'-' prefix (those lines are never
  * the local entry). */
@@ -65,29 +106,56 @@ static bool user_ok(const char *user)
 	return n < SSPR_FIELD_MAX && strcspn(user, ":\n\r") == n;
 }
 
-/* Find the one line that names user.  *ret spans the line's content: from
- * its first byte to before its "\n" (and a "\r" just before that, or just
- * before the end of the text), so the line ending is never part of a field. */
+/* The next line from pos: its content (without "\n", and without a "\r"
+ * just before that or just before the end of the text, so the line ending
+ * is never part of a field) in *ret; returns the position after it. */
+static size_t next_line(const char *text, size_t len, size_t pos, struct span *ret)
+{
+	const char *nl = memchr(text + pos, '\n', len - pos);
+	size_t end = nl ? (size_t)(nl - text) : len;
+	size_t cend = end;
+
+	if (cend > pos && text[cend - 1] == '\r')
+		cend--;
+	ret->off = pos;
+	ret->len = cend - pos;
+	return end + 1;
+}
+
+/* The line that starts at off: content without its ending, as next_line. */
+static struct span line_at(const char *text, size_t len, size_t off)
+{
+	struct span l;
+
+	(void)next_line(text, len, off, &l);
+	return l;
+}
+
+/* Find the one line that names user: the text starts with "user:", or
+ * "\nuser:" occurs in it.  One memmem pass over the text, whatever the
+ * number of lines. */
 static int find_line(const char *text, size_t len, const char *user, struct span *ret)
 {
-	size_t ulen = strlen(user), pos = 0, found = 0;
+	char pat[SSPR_FIELD_MAX + 2];
+	size_t ulen = strlen(user), plen = ulen + 2, pos = 0, found = 0;
 	struct span hit = { 0, 0 };
 
+	pat[0] = '\n';
+	memcpy(pat + 1, user, ulen);
+	pat[ulen + 1] = ':';
+	if (len > ulen && memcmp(text, pat + 1, ulen + 1) == 0) {
+		found++;
+		hit = line_at(text, len, 0);
+	}
 	while (pos < len) {
-		const char *nl = memchr(text + pos, '\n', len - pos);
-		size_t end = nl ? (size_t)(nl - text) : len;
-		size_t cend = end;
+		const char *p = memmem(text + pos, len - pos, pat, plen);
 
-		if (cend > pos && text[cend - 1] == '\r')
-			cend--;
-		if (cend - pos > ulen && memcmp(text + pos, user, ulen) == 0 &&
-		    text[pos + ulen] == ':') {
-			if (++found > 1)
-				return -SSPR_E_DUP_LINE;
-			hit.off = pos;
-			hit.len = cend - pos;
-		}
-		pos = end + 1;
+		if (!p)
+			break;
+		pos = (size_t)(p - text) + 1; /* the line starts after the '\n' */
+		if (++found > 1)
+			return -SSPR_E_DUP_LINE;
+		hit = line_at(text, len, pos);
 	}
 	if (!found)
 		return -SSPR_E_NO_LINE;
@@ -139,10 +207,10 @@ static int parse_field(const char *text, struct span s, long long max, long long
 	return 0;
 }
 
-/* Parse a line found by find_line into *ret (which the caller wipes). */
-static int parse_line(const char *text, struct span line, struct sspr_shadow_info *ret)
+/* Parse a line into *ret (which the caller wipes), and its fields into f. */
+static int parse_line(const char *text, struct span line, struct sspr_shadow_info *ret,
+                      struct span f[SHADOW_FIELDS])
 {
-	struct span f[SHADOW_FIELDS];
 	long long v[SHADOW_FIELDS];
 	int r;
 
@@ -171,7 +239,7 @@ int sspr_shadow_find(const char *text, size_t len, const char *user,
                      struct sspr_shadow_info *ret)
 {
 	struct sspr_shadow_info info;
-	struct span line;
+	struct span line, f[SHADOW_FIELDS];
 	int r;
 
 	if ((!text && len) || !user_ok(user) || !ret)
@@ -179,7 +247,7 @@ int sspr_shadow_find(const char *text, size_t len, const char *user,
 	r = find_line(text, len, user, &line);
 	if (r < 0)
 		return r;
-	r = parse_line(text, line, &info);
+	r = parse_line(text, line, &info, f);
 	if (r == 0)
 		*ret = info;
 	sspr_wipe(&info, sizeof info);
@@ -212,14 +280,228 @@ int sspr_shadow_check(const struct sspr_shadow_info *info, long today)
 	return 0;
 }
 
-int sspr_shadow_edit(const char *text, size_t len, const char *user,
-                     const char *hash, long today, char **ret, size_t *ret_len)
+/* ---- plans ------------------------------------------------------------ */
+
+static void plan_free(struct plan *p)
+{
+	if (p->allocated)
+		free(p->repl);
+	sspr_wipe(p, sizeof *p);
+}
+
+/* The plan of a reset: the user's fields 2 and 3 become hash and today.
+ * With check, refuse what sspr_shadow_check refuses. */
+static int plan_update(const char *text, size_t len, const char *user, const char *hash,
+                       long today, bool check, struct plan *ret)
 {
 	struct sspr_shadow_info info;
 	struct span line, f[SHADOW_FIELDS];
-	char days[24];
-	size_t hlen, dlen, head, tail, n;
-	char *out, *p;
+	size_t hlen = strlen(hash);
+	int r, dlen;
+
+	r = find_line(text, len, user, &line);
+	if (r < 0)
+		return r;
+	/* The whole target line must be well formed, not only fields 2-3. */
+	r = parse_line(text, line, &info, f);
+	if (r == 0 && check)
+		r = sspr_shadow_check(&info, today);
+	sspr_wipe(&info, sizeof info);
+	if (r < 0)
+		return r;
+
+	memset(ret, 0, sizeof *ret);
+	memcpy(ret->mid, hash, hlen);
+	dlen = snprintf(ret->mid + hlen, sizeof ret->mid - hlen, ":%ld", today);
+	if (dlen < 0 || (size_t)dlen >= sizeof ret->mid - hlen)
+		return -EINVAL; /* cannot happen: hash and today are bounded */
+	ret->one.off = f[1].off;
+	ret->one.len = f[2].off + f[2].len - f[1].off; /* "HASH:LASTCHG" */
+	ret->one.data = ret->mid;
+	ret->one.dlen = hlen + (size_t)dlen;
+	ret->repl = &ret->one;
+	ret->n = 1;
+	ret->newlen = len - ret->one.len + ret->one.dlen;
+	return 0;
+}
+
+/* Compare a name given as (p, n) with a C string, as strcmp orders them. */
+static int cmp_name(const char *p, size_t n, const char *s)
+{
+	size_t sl = strlen(s);
+	int c = memcmp(p, s, n < sl ? n : sl);
+
+	return c ? c : (n > sl) - (n < sl);
+}
+
+/* qsort_r order of indexes into the users array (arg). */
+static int cmp_index(const void *a, const void *b, void *arg)
+{
+	const char *const *users = arg;
+
+	return strcmp(users[*(const size_t *)a], users[*(const size_t *)b]);
+}
+
+static int cmp_repl(const void *a, const void *b)
+{
+	const struct repl *x = a, *y = b;
+
+	return (x->off > y->off) - (x->off < y->off);
+}
+
+/* Where in the sorted, de-duplicated names (p, n) is, or -1. */
+static long lookup_name(const char *const *users, const size_t *order, size_t nu,
+                        const char *p, size_t n)
+{
+	size_t lo = 0, hi = nu;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = cmp_name(p, n, users[order[mid]]);
+
+		if (c == 0)
+			return (long)mid;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return -1;
+}
+
+/* The plan of an expire batch: field 3 of every listed user's line becomes
+ * "0".  One pass over the text, a binary search per line.  Each listed
+ * user (a name listed twice counts once) needs exactly one well-formed
+ * line; else nothing is planned, and *ret_bad names the first offender in
+ * the order of users. */
+static int plan_expire(const char *text, size_t len, const char *const *users, size_t n,
+                       struct plan *ret, size_t *ret_bad)
+{
+	_cleanup_free_ size_t *order = NULL, *count = NULL;
+	_cleanup_free_ struct span *line = NULL, *field = NULL;
+	struct repl *repl = NULL;
+	size_t nu = 0, pos = 0, newlen = len;
+	int r;
+
+	if (n == 0 || n > SIZE_MAX / sizeof(struct span))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!user_ok(users[i])) {
+			if (ret_bad)
+				*ret_bad = i;
+			return -EINVAL;
+		}
+	order = malloc(n * sizeof *order);
+	count = calloc(n, sizeof *count);
+	line = calloc(n, sizeof *line);
+	field = calloc(n, sizeof *field);
+	if (!order || !count || !line || !field)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		order[i] = i;
+	qsort_r(order, n, sizeof *order, cmp_index, (void *)(uintptr_t)users);
+	/* de-duplicate the sorted names in place */
+	for (size_t i = 0; i < n; i++)
+		if (nu == 0 || strcmp(users[order[i]], users[order[nu - 1]]) != 0)
+			order[nu++] = order[i];
+
+	while (pos < len) {
+		struct span l;
+		const char *colon;
+		long k;
+
+		pos = next_line(text, len, pos, &l);
+		colon = memchr(text + l.off, ':', l.len);
+		if (!colon || colon == text + l.off)
+			continue;
+		k = lookup_name(users, order, nu, text + l.off, (size_t)(colon - (text + l.off)));
+		if (k < 0)
+			continue;
+		if (count[k]++ == 0)
+			line[k] = l;
+	}
+	/* Refuse in the caller's order: the first bad name is the one named. */
+	for (size_t i = 0; i < n; i++) {
+		long k = lookup_name(users, order, nu, users[i], strlen(users[i]));
+
+		r = count[k] == 0 ? -SSPR_E_NO_LINE : count[k] > 1 ? -SSPR_E_DUP_LINE : 0;
+		if (r == 0 && !field[k].off) {
+			struct sspr_shadow_info info;
+			struct span f[SHADOW_FIELDS];
+
+			r = parse_line(text, line[k], &info, f);
+			sspr_wipe(&info, sizeof info);
+			field[k] = f[2]; /* lastchg: never at offset 0 ("u:h:") */
+		}
+		if (r < 0) {
+			if (ret_bad)
+				*ret_bad = i;
+			return r;
+		}
+	}
+
+	repl = calloc(nu, sizeof *repl);
+	if (!repl)
+		return -ENOMEM;
+	for (size_t k = 0; k < nu; k++) {
+		repl[k].off = field[k].off;
+		repl[k].len = field[k].len;
+		repl[k].data = "0";
+		repl[k].dlen = 1;
+		newlen = newlen - repl[k].len + 1;
+	}
+	qsort(repl, nu, sizeof *repl, cmp_repl);
+	memset(ret, 0, sizeof *ret);
+	ret->repl = repl;
+	ret->n = nu;
+	ret->allocated = true;
+	ret->newlen = newlen;
+	return 0;
+}
+
+/* Segment i of the new text: even i = 2k is the old text between
+ * replacement k-1 and k (after the last one for k = n), odd i = 2k+1 is
+ * replacement k's data.  There are 2n+1 segments.  (iovec has no const:
+ * the casts only feed writev and memcpy.) */
+static struct iovec segment(const char *text, size_t len, const struct plan *p, size_t i)
+{
+	size_t k = i / 2;
+
+	if (i % 2) {
+		return (struct iovec){ (void *)(uintptr_t)p->repl[k].data, p->repl[k].dlen };
+	} else {
+		size_t from = k ? p->repl[k - 1].off + p->repl[k - 1].len : 0;
+		size_t to = k < p->n ? p->repl[k].off : len;
+
+		return (struct iovec){ (void *)(uintptr_t)(text + from), to - from };
+	}
+}
+
+/* The new text in one malloc'd buffer (for the pure editors). */
+static int materialise(const char *text, size_t len, const struct plan *p, char **ret,
+                       size_t *ret_len)
+{
+	char *out = malloc(p->newlen ? p->newlen : 1), *q;
+
+	if (!out)
+		return -ENOMEM;
+	q = out;
+	for (size_t i = 0; i < 2 * p->n + 1; i++) {
+		struct iovec v = segment(text, len, p, i);
+
+		if (v.iov_len)
+			memcpy(q, v.iov_base, v.iov_len);
+		q += v.iov_len;
+	}
+	*ret = out;
+	*ret_len = p->newlen;
+	return 0;
+}
+
+int sspr_shadow_edit(const char *text, size_t len, const char *user,
+                     const char *hash, long today, char **ret, size_t *ret_len)
+{
+	struct plan p;
 	int r;
 
 	if ((!text && len) || !user_ok(user) || !ret || !ret_len)
@@ -227,43 +509,36 @@ int sspr_shadow_edit(const char *text, size_t len, const char *user,
 	/* Today as a day count; day 0 would read as "must change password". */
 	if (today <= 0 || today > INT_MAX)
 		return -EINVAL;
-	if (!sspr_crypt_alphabet_ok(hash))
+	if (!hash_ok(hash))
 		return -SSPR_E_BAD_HASH;
-	r = find_line(text, len, user, &line);
+	r = plan_update(text, len, user, hash, today, false, &p);
 	if (r < 0)
 		return r;
-	/* The whole target line must be well formed, not only fields 2-3. */
-	r = parse_line(text, line, &info);
-	sspr_wipe(&info, sizeof info);
-	if (r < 0)
-		return r;
-	r = split_fields(text, line, f);
-	if (r < 0)
-		return r;
-
-	hlen = strlen(hash);
-	dlen = (size_t)snprintf(days, sizeof days, "%ld", today);
-	head = f[1].off;               /* "user:" and everything before the line */
-	tail = f[2].off + f[2].len;    /* from the ':' before field 4 to the end */
-	n = head + hlen + 1 + dlen + (len - tail);
-	out = malloc(n ? n : 1);
-	if (!out)
-		return -ENOMEM;
-	p = out;
-	memcpy(p, text, head);
-	p += head;
-	memcpy(p, hash, hlen);
-	p += hlen;
-	*p++ = ':';
-	memcpy(p, days, dlen);
-	p += dlen;
-	memcpy(p, text + tail, len - tail);
-	*ret = out;
-	*ret_len = n;
-	return 0;
+	r = materialise(text, len, &p, ret, ret_len);
+	plan_free(&p);
+	return r;
 }
 
-/* Read a whole regular file, at most cap bytes.  Growing copies and wipes
+int sspr_shadow_edit_expire(const char *text, size_t len, const char *const *users, size_t n,
+                            char **ret, size_t *ret_len, size_t *ret_bad)
+{
+	struct plan p;
+	int r;
+
+	if ((!text && len) || !users || !ret || !ret_len)
+		return -EINVAL;
+	r = plan_expire(text, len, users, n, &p, ret_bad);
+	if (r < 0)
+		return r;
+	r = materialise(text, len, &p, ret, ret_len);
+	plan_free(&p);
+	return r;
+}
+
+/* ---- files ------------------------------------------------------------ */
+
+/* Read a whole regular file, at most cap bytes.  Sized by fstat, so one
+ * read and one to see the end; growing (a file that grew) copies and wipes
  * the old buffer (realloc would free it unwiped: it holds hashes). */
 static int read_whole(int fd, off_t hint, size_t cap, char **ret, size_t *ret_len)
 {
@@ -317,22 +592,36 @@ fail:
 	return r;
 }
 
-static void free_text(char *p, size_t len)
+/* The old text: the file mapped (the usual case: no copy on our heap,
+ * nothing to wipe), or read into a buffer where it cannot be mapped. */
+struct text {
+	char *p;
+	size_t len;
+	bool mapped;
+};
+
+static void free_text(struct text *t)
 {
-	if (p) {
-		sspr_wipe(p, len);
-		free(p);
+	if (t->mapped)
+		(void)munmap(t->p, t->len);
+	else if (t->p) {
+		sspr_wipe(t->p, t->len);
+		free(t->p);
 	}
+	t->p = NULL;
 }
 
-/* Open etcdir/shadow read-only and read it.  O_NONBLOCK so that a FIFO in
- * its place cannot hang us; fstat then refuses anything not regular. */
-static int read_shadow(int dirfd, struct stat *ret_st, char **ret, size_t *ret_len)
+/* Open etcdir/shadow read-only and map or read it.  O_NONBLOCK so that a
+ * FIFO in its place cannot hang us; fstat then refuses anything not
+ * regular.  The mapping is private and read-only; shadow is never changed
+ * in place by a writer that holds the lock (all of them write a new file
+ * and rename it), so the mapping holds still while we hold the lock.  With
+ * ret_fd the file stays open for the caller (its SELinux context). */
+static int read_shadow(int dirfd, struct stat *ret_st, struct text *ret, int *ret_fd)
 {
 	_cleanup_close_ int fd = -1;
+	struct text t = { NULL, 0, false };
 	struct stat st;
-	char *text = NULL;
-	size_t len = 0;
 	int r, cfd;
 
 	fd = openat(dirfd, SHADOW_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -342,27 +631,41 @@ static int read_shadow(int dirfd, struct stat *ret_st, char **ret, size_t *ret_l
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -SSPR_E_UNSAFE_FILE;
-	r = read_whole(fd, st.st_size, SSPR_SHADOW_MAX, &text, &len);
-	if (r < 0)
-		return r;
+	if (st.st_size > SSPR_SHADOW_MAX)
+		return -SSPR_E_TOO_LONG;
+	if (st.st_size > 0) {
+		void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+
+		if (m != MAP_FAILED) {
+			t.p = m;
+			t.len = (size_t)st.st_size;
+			t.mapped = true;
+		}
+	}
+	if (!t.mapped) {
+		r = read_whole(fd, st.st_size, SSPR_SHADOW_MAX, &t.p, &t.len);
+		if (r < 0)
+			return r;
+	}
 	cfd = fd;
 	fd = -1;
-	if (close(cfd) < 0) {
-		free_text(text, len);
-		return -errno;
+	if (ret_fd) {
+		*ret_fd = cfd;
+	} else if (close(cfd) < 0) {
+		r = -errno;
+		free_text(&t);
+		return r;
 	}
 	*ret_st = st;
-	*ret = text;
-	*ret_len = len;
+	*ret = t;
 	return 0;
 }
 
 int sspr_shadow_lookup(const char *etcdir, const char *user, struct sspr_shadow_info *ret)
 {
 	_cleanup_close_ int dirfd = -1;
+	struct text t;
 	struct stat st;
-	char *text = NULL;
-	size_t len = 0;
 	int r;
 
 	if (!etcdir || !user_ok(user) || !ret)
@@ -370,11 +673,11 @@ int sspr_shadow_lookup(const char *etcdir, const char *user, struct sspr_shadow_
 	dirfd = open(etcdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dirfd < 0)
 		return -errno;
-	r = read_shadow(dirfd, &st, &text, &len);
+	r = read_shadow(dirfd, &st, &t, NULL);
 	if (r < 0)
 		return r;
-	r = sspr_shadow_find(text, len, user, ret);
-	free_text(text, len);
+	r = sspr_shadow_find(t.p, t.len, user, ret);
+	free_text(&t);
 	return r;
 }
 
@@ -388,17 +691,96 @@ static long elapsed_ms(const struct timespec *start)
 	       (now.tv_nsec - start->tv_nsec) / 1000000L;
 }
 
-/* lckpwdf() compatible: a whole-file fcntl write lock on etcdir/.pwd.lock.
- * glibc blocks in F_SETLKW under a 15 s alarm(); a library must not touch
- * SIGALRM, so poll with F_SETLK instead, bounded the same way.  The lock
- * lasts until *ret_fd is closed.  (fcntl locks belong to the process: a
- * caller that already holds lckpwdf() would get it again here, and lose
- * it when we close.) */
+struct lock_wait {
+	int fd;
+	int result; /* written by the thread, read after the join */
+};
+
+/* Block in F_SETLKW: the kernel queues us with lckpwdf()'s other callers. */
+static void *lock_wait_thread(void *arg)
+{
+	struct lock_wait *w = arg;
+	struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+	int r;
+
+	do
+		r = fcntl(w->fd, F_SETLKW, &fl);
+	while (r < 0 && errno == EINTR);
+	w->result = r < 0 ? -errno : 0;
+	return NULL;
+}
+
+/* Wait for the lock in F_SETLKW, at most timeout_ms.  The wait happens in
+ * a thread that is cancelled at the deadline (F_SETLKW is a cancellation
+ * point), because a library may not use alarm() and SIGALRM as glibc's
+ * lckpwdf() does.  fcntl locks belong to the process, so the lock the
+ * thread takes is ours.  Returns 0, -SSPR_E_LOCK_TIMEOUT, a negative errno
+ * of fcntl, or -EAGAIN when no thread could be made (then poll). */
+static int wait_lock(int fd, unsigned timeout_ms)
+{
+	struct lock_wait w = { fd, -SSPR_E_LOCK_TIMEOUT };
+	struct timespec deadline;
+	pthread_t t;
+	int e;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &deadline) < 0)
+		return -errno;
+	deadline.tv_sec += timeout_ms / 1000;
+	deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (deadline.tv_nsec >= 1000000000L) {
+		deadline.tv_sec++;
+		deadline.tv_nsec -= 1000000000L;
+	}
+	e = pthread_create(&t, NULL, lock_wait_thread, &w);
+	if (e != 0)
+		return -EAGAIN;
+	e = pthread_clockjoin_np(t, NULL, CLOCK_MONOTONIC, &deadline);
+	if (e != 0) {
+		/* Timed out.  If the lock came just now, w.result says so and
+		 * we keep it; else the thread ends inside F_SETLKW. */
+		(void)pthread_cancel(t);
+		(void)pthread_join(t, NULL);
+	}
+	return w.result;
+}
+
+/* The fallback when no thread can be made: poll with F_SETLK, first every
+ * millisecond, then backing off to every 10, bounded the same way. */
+static int poll_lock(int fd, unsigned timeout_ms)
+{
+	struct timespec start;
+	long pause_ms = LOCK_RETRY_MIN_MS;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &start) < 0)
+		return -errno;
+	for (;;) {
+		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+		struct timespec pause = { 0, pause_ms * 1000000L };
+
+		if (fcntl(fd, F_SETLK, &fl) == 0)
+			return 0;
+		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+			return -errno;
+		if (elapsed_ms(&start) >= (long)timeout_ms)
+			return -SSPR_E_LOCK_TIMEOUT;
+		(void)nanosleep(&pause, NULL); /* EINTR only shortens the pause */
+		if (pause_ms < LOCK_RETRY_MAX_MS)
+			pause_ms++;
+	}
+}
+
+/* lckpwdf() compatible: a whole-file fcntl write lock on etcdir/.pwd.lock,
+ * taken at once when free, else waited for in the kernel's queue as
+ * lckpwdf() waits (a poller would lose every race to passwd, chpasswd and
+ * usermod blocked in F_SETLKW), bounded by timeout_ms.  The lock lasts
+ * until *ret_fd is closed.  (fcntl locks belong to the process: a caller
+ * that already holds lckpwdf() would get it again here, and lose it when
+ * we close.) */
 static int lock_pwdf(int dirfd, unsigned timeout_ms, int *ret_fd)
 {
 	_cleanup_close_ int fd = -1;
-	struct timespec start;
 	struct stat st;
+	int r;
 
 	fd = openat(dirfd, LOCK_NAME, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
 	if (fd < 0)
@@ -407,20 +789,26 @@ static int lock_pwdf(int dirfd, unsigned timeout_ms, int *ret_fd)
 		return -errno;
 	if (!S_ISREG(st.st_mode))
 		return -SSPR_E_UNSAFE_FILE;
-	if (clock_gettime(CLOCK_MONOTONIC, &start) < 0)
-		return -errno;
 	for (;;) {
 		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
-		struct timespec pause = { 0, LOCK_RETRY_MS * 1000000L };
 
-		if (fcntl(fd, F_SETLK, &fl) == 0)
+		if (fcntl(fd, F_SETLK, &fl) == 0) {
+			r = 0;
 			break;
-		if (errno != EAGAIN && errno != EACCES && errno != EINTR)
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN && errno != EACCES)
 			return -errno;
-		if (elapsed_ms(&start) >= (long)timeout_ms)
+		if (timeout_ms == 0)
 			return -SSPR_E_LOCK_TIMEOUT;
-		(void)nanosleep(&pause, NULL); /* EINTR only shortens the pause */
+		r = wait_lock(fd, timeout_ms);
+		if (r == -EAGAIN)
+			r = poll_lock(fd, timeout_ms);
+		break;
 	}
+	if (r < 0)
+		return r;
 	*ret_fd = fd;
 	fd = -1;
 	return 0;
@@ -431,7 +819,8 @@ static bool has_prefix(const char *s, const char *prefix)
 	return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-/* Remove what a crashed run of ours left behind.  Safe because every
+/* Remove what a crashed run of ours left behind: a temporary new file, or
+ * a link to an old shadow that never became shadow-.  Safe because every
  * writer of these names holds the lock we hold now. */
 static int remove_stale(int dirfd)
 {
@@ -468,21 +857,39 @@ static int remove_stale(int dirfd)
 	return r;
 }
 
-/* prefix + 32 random hex digits: a name nobody can guess in advance. */
-static void random_name(char *buf, size_t size, const char *prefix)
+/* prefix + 32 random hex digits: a name nobody can guess in advance.
+ * getrandom() itself, not libsodium's wrapper, which aborts on an error. */
+static int random_name(char *buf, size_t size, const char *prefix)
 {
+	static const char hex[] = "0123456789abcdef";
 	unsigned char rnd[RAND_BYTES];
-	char hex[2 * RAND_BYTES + 1];
+	char digits[2 * RAND_BYTES + 1];
+	size_t got = 0;
 
-	randombytes_buf(rnd, sizeof rnd);
-	(void)sodium_bin2hex(hex, sizeof hex, rnd, sizeof rnd);
-	(void)snprintf(buf, size, "%s%s", prefix, hex);
+	while (got < sizeof rnd) {
+		ssize_t k = getrandom(rnd + got, sizeof rnd - got, 0);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		got += (size_t)k;
+	}
+	for (size_t i = 0; i < sizeof rnd; i++) {
+		digits[2 * i] = hex[rnd[i] >> 4];
+		digits[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	digits[sizeof digits - 1] = '\0';
+	(void)snprintf(buf, size, "%s%s", prefix, digits);
+	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
+/* Write iov[0..cnt) whole, over short writes and EINTR. */
+static int writev_all(int fd, struct iovec *iov, int cnt)
 {
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
+	while (cnt > 0) {
+		ssize_t k = writev(fd, iov, cnt);
 
 		if (k < 0) {
 			if (errno == EINTR)
@@ -491,22 +898,94 @@ static int write_all(int fd, const char *p, size_t n)
 		}
 		if (k == 0)
 			return -EIO;
-		p += k;
-		n -= (size_t)k;
+		while (cnt > 0 && (size_t)k >= iov->iov_len) {
+			k -= (ssize_t)iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + k;
+			iov->iov_len -= (size_t)k;
+		}
 	}
 	return 0;
 }
 
+/* Write the planned new text: the old text's ranges and the replacements,
+ * IOV_BATCH segments a writev. */
+static int write_plan(int fd, const char *text, size_t len, const struct plan *p)
+{
+	struct iovec iov[IOV_BATCH];
+	int cnt = 0, r;
+
+	for (size_t i = 0; i < 2 * p->n + 1; i++) {
+		struct iovec v = segment(text, len, p, i);
+
+		if (v.iov_len == 0)
+			continue;
+		iov[cnt++] = v;
+		if (cnt == IOV_BATCH) {
+			r = writev_all(fd, iov, cnt);
+			if (r < 0)
+				return r;
+			cnt = 0;
+		}
+	}
+	return writev_all(fd, iov, cnt);
+}
+
+/* A file over RLIMIT_FSIZE would be cut short and the process sent
+ * SIGXFSZ, whose default kills it: refuse cleanly before writing. */
+static int check_fsize(size_t len)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_FSIZE, &rl) < 0)
+		return -errno;
+	if (rl.rlim_cur != RLIM_INFINITY && (unsigned long long)len > rl.rlim_cur)
+		return -EFBIG;
+	return 0;
+}
+
+/* The new file gets the old one's SELinux context (where SELinux is on),
+ * as shadow-utils and pam_unix give theirs; a file system without labels
+ * is no error. */
+static int copy_context(int oldfd, int newfd)
+{
+#if defined(HAVE_SELINUX) && HAVE_SELINUX
+	char *con = NULL;
+	int r = 0;
+
+	if (oldfd < 0 || is_selinux_enabled() <= 0)
+		return 0;
+	if (fgetfilecon_raw(oldfd, &con) < 0)
+		return errno == ENOTSUP || errno == ENODATA ? 0 : -errno;
+	if (fsetfilecon_raw(newfd, con) < 0)
+		r = -errno;
+	freecon(con);
+	return r;
+#else
+	(void)oldfd;
+	(void)newfd;
+	return 0;
+#endif
+}
+
 /* Create the new file under an unpredictable name with the old file's
- * owner, group and mode, write it whole and fsync it.  On failure the
- * temporary file is already removed. */
-static int write_temp(int dirfd, const struct stat *old, const char *text, size_t len,
-                      char *name, size_t namesize)
+ * owner, group, mode and SELinux context, write it whole and fsync it.
+ * On failure the temporary file is already removed. */
+static int write_temp(int dirfd, int oldfd, const struct stat *old, const char *text,
+                      size_t len, const struct plan *p, char *name, size_t namesize)
 {
 	struct stat st;
 	int fd, r;
 
-	random_name(name, namesize, TMP_PREFIX);
+	r = check_fsize(p->newlen);
+	if (r < 0)
+		return r;
+	r = random_name(name, namesize, TMP_PREFIX);
+	if (r < 0)
+		return r;
 	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
@@ -521,7 +1000,10 @@ static int write_temp(int dirfd, const struct stat *old, const char *text, size_
 		goto fail_errno;
 	if (fchmod(fd, old->st_mode & 07777) < 0)
 		goto fail_errno;
-	r = write_all(fd, text, len);
+	r = copy_context(oldfd, fd);
+	if (r < 0)
+		goto fail;
+	r = write_plan(fd, text, len, p);
 	if (r < 0)
 		goto fail;
 	if (fsync(fd) < 0)
@@ -541,16 +1023,26 @@ fail:
 	return r;
 }
 
-/* shadow- becomes the old file itself: a hard link under a temporary name
- * renamed over shadow-, so there is no copy and no window where shadow-
- * is truncated or missing.  The link must be the inode we read. */
-static int make_backup(int dirfd, const struct stat *old)
+/* shadow- must be something a rename can replace. */
+static int check_backup_slot(int dirfd)
 {
-	char name[NAME_MAX_LEN];
+	struct stat st;
+
+	if (fstatat(dirfd, BACKUP_NAME, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	return S_ISDIR(st.st_mode) ? -SSPR_E_UNSAFE_FILE : 0;
+}
+
+/* Link the old file under a temporary name, and check that the link is
+ * the inode we read (shadow was not replaced behind the lock's back). */
+static int link_old(int dirfd, const struct stat *old, char *name, size_t namesize)
+{
 	struct stat st;
 	int r;
 
-	random_name(name, sizeof name, BAK_PREFIX);
+	r = random_name(name, namesize, BAK_PREFIX);
+	if (r < 0)
+		return r;
 	if (linkat(dirfd, SHADOW_NAME, dirfd, name, 0) < 0)
 		return -errno;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -558,11 +1050,7 @@ static int make_backup(int dirfd, const struct stat *old)
 		goto fail;
 	}
 	if (st.st_dev != old->st_dev || st.st_ino != old->st_ino) {
-		r = -EBUSY; /* shadow was replaced behind the lock's back */
-		goto fail;
-	}
-	if (renameat(dirfd, name, dirfd, BACKUP_NAME) < 0) {
-		r = -errno;
+		r = -EBUSY;
 		goto fail;
 	}
 	return 0;
@@ -571,56 +1059,82 @@ fail:
 	return r;
 }
 
-/* Everything done while holding the lock. */
-static int update_locked(int dirfd, const char *user, const char *hash, long today)
+typedef int (*plan_fn)(const char *text, size_t len, const void *ctx, struct plan *ret);
+
+/* Everything done while holding the lock.  The order is what makes every
+ * instant safe:
+ *   1. remove stale temporaries; read shadow; plan the edit (refusals);
+ *   2. write the new file under a temporary name, fsync it;
+ *   3. hard-link the old file under a temporary name;
+ *   4. rename the new file over shadow: the switch;
+ *   5. rename the old file's link over shadow-;
+ *   6. fsync the directory.
+ * Before 4 shadow is the old file, after it the new one.  After a run of
+ * ours, even one cut short between any two steps, shadow and shadow- are
+ * not one inode: shadow-utils opens shadow- with O_TRUNC to write its
+ * backup, and would truncate shadow itself if they were (so the backup
+ * link is made before the switch but put in place only after it).  A
+ * crash between 4 and 5 leaves the previous shadow- and a stale link,
+ * removed next time. */
+static int rewrite_locked(int dirfd, plan_fn fn, const void *ctx)
 {
-	struct sspr_shadow_info info;
-	char tmpname[NAME_MAX_LEN];
-	char *old = NULL, *new = NULL;
-	size_t oldlen = 0, newlen = 0;
-	bool tmp_made = false;
+	_cleanup_close_ int oldfd = -1;
+	char tmpname[NAME_MAX_LEN], bakname[NAME_MAX_LEN];
+	struct plan p = { 0 };
+	bool tmp_made = false, bak_made = false;
+	struct text old = { NULL, 0, false };
 	struct stat st;
 	int r;
 
 	r = remove_stale(dirfd);
 	if (r < 0)
 		return r;
-	r = read_shadow(dirfd, &st, &old, &oldlen);
+	r = check_backup_slot(dirfd);
 	if (r < 0)
 		return r;
-
-	/* Refuse, line unchanged, what a reset must not revive. */
-	r = sspr_shadow_find(old, oldlen, user, &info);
-	if (r == 0)
-		r = sspr_shadow_check(&info, today);
-	sspr_wipe(&info, sizeof info);
+	r = read_shadow(dirfd, &st, &old, &oldfd);
+	if (r < 0)
+		return r;
+	r = fn(old.p, old.len, ctx, &p);
 	if (r < 0)
 		goto out;
-
-	r = sspr_shadow_edit(old, oldlen, user, hash, today, &new, &newlen);
-	if (r < 0)
-		goto out;
-	r = write_temp(dirfd, &st, new, newlen, tmpname, sizeof tmpname);
+	r = write_temp(dirfd, oldfd, &st, old.p, old.len, &p, tmpname, sizeof tmpname);
 	if (r < 0)
 		goto out;
 	tmp_made = true;
-	r = make_backup(dirfd, &st);
+	r = link_old(dirfd, &st, bakname, sizeof bakname);
 	if (r < 0)
 		goto out;
+	bak_made = true;
 	/* The switch: before it the old file is in place, after it the new. */
 	if (renameat(dirfd, tmpname, dirfd, SHADOW_NAME) < 0) {
 		r = -errno;
 		goto out;
 	}
 	tmp_made = false;
-	/* The new file is in place; only its durability is in doubt. */
-	r = fsync(dirfd) < 0 ? -SSPR_E_NOT_DURABLE : 0;
+	/* The new file is in place; from here on only the backup and the
+	 * durability are in doubt, and the result is a success. */
+	r = 0;
+	if (renameat(dirfd, bakname, dirfd, BACKUP_NAME) < 0) {
+		r = -SSPR_E_NOT_DURABLE;
+	} else {
+		/* When shadow- already was a link of the old shadow (a crash of
+		 * an older writer, or a hand-made link) the rename did nothing
+		 * (POSIX: same file) and left the temporary name. */
+		if (unlinkat(dirfd, bakname, 0) < 0 && errno != ENOENT)
+			r = -SSPR_E_NOT_DURABLE;
+		bak_made = false;
+	}
+	if (fsync(dirfd) < 0)
+		r = -SSPR_E_NOT_DURABLE;
 
 out:
 	if (tmp_made)
 		(void)unlinkat(dirfd, tmpname, 0);
-	free_text(old, oldlen);
-	free_text(new, newlen);
+	if (bak_made)
+		(void)unlinkat(dirfd, bakname, 0);
+	plan_free(&p);
+	free_text(&old);
 	return r;
 }
 
@@ -673,25 +1187,46 @@ static void flush_caches(void)
 	run_quietly(sss);
 }
 
-int sspr_shadow_update_timeout(const char *etcdir, const char *user, const char *hash,
-                               long today, unsigned lock_timeout_ms)
+/* ---- the rewrites ------------------------------------------------------ */
+
+struct update_ctx {
+	const char *user, *hash;
+	long today;
+};
+
+static int plan_update_cb(const char *text, size_t len, const void *ctx, struct plan *ret)
+{
+	const struct update_ctx *c = ctx;
+
+	return plan_update(text, len, c->user, c->hash, c->today, true, ret);
+}
+
+struct expire_ctx {
+	const char *const *users;
+	size_t n;
+	size_t *ret_bad;
+};
+
+static int plan_expire_cb(const char *text, size_t len, const void *ctx, struct plan *ret)
+{
+	const struct expire_ctx *c = ctx;
+
+	return plan_expire(text, len, c->users, c->n, ret, c->ret_bad);
+}
+
+/* Lock etcdir, rewrite shadow by plan, unlock, flush the caches. */
+static int rewrite(const char *etcdir, unsigned lock_timeout_ms, plan_fn fn, const void *ctx)
 {
 	_cleanup_close_ int dirfd = -1;
 	int lockfd = -1, r;
 
-	if (!etcdir || !user_ok(user) || today <= 0 || today > INT_MAX)
-		return -EINVAL;
-	if (!sspr_crypt_alphabet_ok(hash))
-		return -SSPR_E_BAD_HASH;
-	if (sodium_init() < 0)
-		return -EIO;
 	dirfd = open(etcdir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dirfd < 0)
 		return -errno;
 	r = lock_pwdf(dirfd, lock_timeout_ms, &lockfd);
 	if (r < 0)
 		return r;
-	r = update_locked(dirfd, user, hash, today);
+	r = rewrite_locked(dirfd, fn, ctx);
 	/* Closing the lock file releases the lock; an error there changes
 	 * nothing of what was written. */
 	(void)close(lockfd);
@@ -701,9 +1236,37 @@ int sspr_shadow_update_timeout(const char *etcdir, const char *user, const char 
 	return r;
 }
 
+int sspr_shadow_update_timeout(const char *etcdir, const char *user, const char *hash,
+                               long today, unsigned lock_timeout_ms)
+{
+	const struct update_ctx c = { user, hash, today };
+
+	if (!etcdir || !user_ok(user) || today <= 0 || today > INT_MAX)
+		return -EINVAL;
+	if (!hash_ok(hash))
+		return -SSPR_E_BAD_HASH;
+	return rewrite(etcdir, lock_timeout_ms, plan_update_cb, &c);
+}
+
 int sspr_shadow_update(const char *etcdir, const char *user, const char *hash,
                        long today)
 {
 	return sspr_shadow_update_timeout(etcdir, user, hash, today,
 	                                  SSPR_SHADOW_LOCK_TIMEOUT_MS);
+}
+
+int sspr_shadow_expire(const char *etcdir, const char *const *users, size_t n,
+                       size_t *ret_bad)
+{
+	const struct expire_ctx c = { users, n, ret_bad };
+
+	if (!etcdir || !users || n == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (!user_ok(users[i])) {
+			if (ret_bad)
+				*ret_bad = i;
+			return -EINVAL;
+		}
+	return rewrite(etcdir, SSPR_SHADOW_LOCK_TIMEOUT_MS, plan_expire_cb, &c);
 }

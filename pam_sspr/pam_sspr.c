@@ -15,9 +15,9 @@
 #include <security/pam_modules.h>
 #include <security/pam_modutil.h>
 
-#include "helper_client.h"
 #include "sspr-build.h"
 #include "sspr/config.h"
+#include "sspr/helper_client.h"
 #include "sspr/notice.h"
 #include "sspr/paths.h"
 #include "sspr/proto.h"

@@ -41,11 +41,14 @@ int sspr_shadow_lookup(const char *etcdir, const char *user, struct sspr_shadow_
 /* The rewrite of SPEC section 3 in etcdir: take the lckpwdf-compatible
  * lock on etcdir/.pwd.lock (bounded wait), remove stale temporary files,
  * read shadow, refuse when sspr_shadow_check fails, edit, write a temp
- * file (same owner, group, mode), fsync, link the old file as shadow-,
- * rename over shadow, fsync the directory.
+ * file (same owner, group, mode, SELinux context), fsync, hard-link the
+ * old file, rename the new one over shadow, rename the link over shadow-,
+ * fsync the directory.  shadow and shadow- are never the same inode.
  * Returns 0 (durable), -SSPR_E_NOT_DURABLE (the new file is in place but
- * the directory fsync failed: a success to report with durable=no), or a
- * negative error with the old file in place. */
+ * the directory fsync or the backup rename failed: a success to report
+ * with durable=no), or a negative error with the old file in place
+ * (-EFBIG when the new file would exceed RLIMIT_FSIZE, checked before any
+ * write so no SIGXFSZ is raised). */
 int sspr_shadow_update(const char *etcdir, const char *user, const char *hash,
                        long today);
 
@@ -60,3 +63,26 @@ int sspr_shadow_update_timeout(const char *etcdir, const char *user, const char 
 /* True when s is non-empty, contains only crypt(3) hash characters
  * ([./0-9A-Za-z$*=,-]) and is shorter than SSPR_HASH_MAX. */
 bool sspr_crypt_alphabet_ok(const char *s);
+
+/* Pure batch edit for `sspr-cli expire`: copy text with field 3 (lastchg)
+ * of every listed user's line set to "0", every other byte unchanged.  A
+ * name listed twice counts once.  Every listed user needs exactly one
+ * well-formed line, else nothing is produced and *ret_bad (may be NULL)
+ * is set to the index in users of the first offender.  *ret is malloc'd.
+ * Returns 0, -SSPR_E_NO_LINE, -SSPR_E_DUP_LINE, -EINVAL (n == 0, a bad
+ * name, a malformed line) or -ENOMEM. */
+int sspr_shadow_edit_expire(const char *text, size_t len, const char *const *users, size_t n,
+                            char **ret, size_t *ret_len, size_t *ret_bad);
+
+/* `sspr-cli expire`: in ONE locked rewrite of etcdir/shadow (exactly as
+ * sspr_shadow_update: lock, stale files, temp, fsync, backup link, rename,
+ * directory fsync), set lastchg to 0 for users[0..n).  Atomic for the
+ * batch: if any user has no line, more than one line or a malformed line,
+ * nothing is written and *ret_bad (may be NULL) names the first offender
+ * by its index in users.  Locked or expired accounts are no bar (this
+ * changes no password).  Returns 0, -SSPR_E_NOT_DURABLE (written; report
+ * durable=no), or a negative error with the file unchanged:
+ * -SSPR_E_NO_LINE, -SSPR_E_DUP_LINE, -EINVAL, -SSPR_E_LOCK_TIMEOUT,
+ * -ENOMEM, -EFBIG or an I/O errno. */
+int sspr_shadow_expire(const char *etcdir, const char *const *users, size_t n,
+                       size_t *ret_bad);

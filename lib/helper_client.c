@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
-#include "helper_client.h"
+#include "sspr/helper_client.h"
 
 #define ENV_MAX 10
 

@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The module's side of the helper: spawn, talk, reap. */
+/* The caller's side of the helper (the module, and sspr-cli run by a
+ * user): spawn, talk, reap. */
 #pragma once
 
 #include <sys/types.h>
-
-#include <security/pam_modules.h>
 
 #include "sspr/proto.h"
 
