@@ -30,6 +30,7 @@
 
 #define SSPR_RESET_TRIES 3
 #define RECORD_LOCK_MS 10000
+#define CHECK_FLOOR_US 8000 /* a code check answers no sooner (conceal) */
 
 enum state {
 	ST_HELLO, ST_VERIFY, ST_RECOVERY, ST_RESET,
@@ -43,6 +44,24 @@ long long sspr_mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long sspr_mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Sleep until the monotonic clock reaches `until` (microseconds). */
+static void pad_until(long long until)
+{
+	for (long long left; (left = until - sspr_mono_us()) > 0;) {
+		struct timespec ts = { left / 1000000, (left % 1000000) * 1000 };
+
+		(void)nanosleep(&ts, NULL);
+	}
 }
 
 /* --- audit ------------------------------------------------------------ */
@@ -379,6 +398,7 @@ static enum state attempt(struct sspr_session *s, const struct sspr_msg *in,
 	char tries[16];
 	struct sspr_rl_attempt rl;
 	const char *code;
+	long long t0;
 	bool as_rc;
 	int r = -SSPR_E_CODE_INVALID, e;
 
@@ -412,10 +432,15 @@ static enum state attempt(struct sspr_session *s, const struct sspr_msg *in,
 		reply(out, SSPR_ST_RATE_LIMITED, NULL);
 		return ST_END;
 	}
+	t0 = sspr_mono_us();
 	if (!s->eligible || (as_rc && s->need_rc && !rc_step) || (rc_step && !as_rc))
 		dummy_check(s, code);
 	else
 		r = check_code(s, code, as_rc);
+	/* The same work for everyone is not the same time (a real check
+	 * reads the user's record under its lock): every check takes at
+	 * least CHECK_FLOOR_US, so the answer's timing tells no name apart. */
+	pad_until(t0 + CHECK_FLOOR_US);
 	if (r == 0 && sspr_rl_success(s->tallyfd, &s->cfg, s->hostkey, s->user,
 	                              s->elevated ? NULL : s->rhost, sspr_now()) < 0)
 		r = -EIO; /* fail closed: the success could not be recorded */

@@ -48,3 +48,4 @@ struct sspr_session {
 int sspr_session_run(struct sspr_session *s);
 
 long long sspr_mono_ms(void);
+long long sspr_mono_us(void);
