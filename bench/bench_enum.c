@@ -66,6 +66,7 @@ static double sample(const char *helper, const char *user)
 	if (pid == 0) {
 		dup2(sv[1], 0);
 		dup2(sv[1], 1);
+		unsetenv("PAM_WRAPPER"); /* the helper is no PAM application */
 		execl(helper, "sspr-helper", (char *)NULL);
 		_exit(127);
 	}

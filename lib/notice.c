@@ -93,9 +93,14 @@ int sspr_notice_text(const struct sspr_notice *n, char *out, size_t outlen)
 
 	if (!gmtime_r(&t, &tm) || strftime(when, sizeof when, "%Y-%m-%d %H:%M UTC", &tm) == 0)
 		return -EINVAL;
-	w = snprintf(out, outlen, "Your %s on %s from %s (%s).",
+	/* An elevated helper trusts no context from its caller: it records
+	 * "-", and the sentence says what it knows. */
+	const char *from = remote ? n->rhost : strcmp(n->tty, "-") != 0 ? n->tty : "this machine";
+	bool svc = strcmp(n->service, "-") != 0;
+
+	w = snprintf(out, outlen, "Your %s on %s from %s%s%s%s.",
 	             n->kind == SSPR_NOTICE_RESET ? "password was reset" : "authenticator was re-enrolled",
-	             when, remote ? n->rhost : n->tty, n->service);
+	             when, from, svc ? " (" : "", svc ? n->service : "", svc ? ")" : "");
 	return w < 0 || (size_t)w >= outlen ? -ENOBUFS : 0;
 }
 

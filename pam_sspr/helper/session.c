@@ -834,8 +834,14 @@ static int self_enroll(struct sspr_session *s, const struct sspr_msg *in, char *
 	rec->otp.type = strcmp(in->field[0].data, "hotp") == 0 ? SSPR_OTP_HOTP : SSPR_OTP_TOTP;
 	if (strcmp(in->field[0].data, "hotp") != 0 && strcmp(in->field[0].data, "totp") != 0)
 		return -EINVAL;
-	rec->otp.alg = strcmp(in->field[1].data, "sha256") == 0 ? SSPR_OTP_SHA256
-	             : strcmp(in->field[1].data, "sha512") == 0 ? SSPR_OTP_SHA512 : SSPR_OTP_SHA1;
+	if (strcmp(in->field[1].data, "sha1") == 0)
+		rec->otp.alg = SSPR_OTP_SHA1;
+	else if (strcmp(in->field[1].data, "sha256") == 0)
+		rec->otp.alg = SSPR_OTP_SHA256;
+	else if (strcmp(in->field[1].data, "sha512") == 0)
+		rec->otp.alg = SSPR_OTP_SHA512;
+	else
+		return -EINVAL;
 	if (sspr_strtonum(in->field[2].data, 6, 8, &v) < 0)
 		return -EINVAL;
 	rec->otp.digits = (unsigned)v;

@@ -8,6 +8,7 @@
  * Exit status: the helper's exit status. */
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -53,6 +54,7 @@ int main(int argc, char **argv)
 		dup2(sv[1], 1);
 		close(sv[0]);
 		close(sv[1]);
+		unsetenv("PAM_WRAPPER"); /* the helper is no PAM application */
 		execl(argv[1], "sspr-helper", (char *)NULL);
 		_exit(127);
 	}

@@ -67,6 +67,7 @@ static struct child start(char *const *argv)
 	if (c.pid == 0) {
 		dup2(sv[1], 0);
 		dup2(sv[1], 1);
+		unsetenv("PAM_WRAPPER"); /* the helper is no PAM application */
 		execv(helper, argv ? argv : normal);
 		_exit(126);
 	}
