@@ -453,7 +453,7 @@ static int keyed_name(const unsigned char *key, const char *kind, char prefix, c
 	    crypto_generichash_update(&st, (const unsigned char *)s, strlen(s)) != 0 ||
 	    crypto_generichash_final(&st, h, sizeof h) != 0)
 		goto out;
-	sodium_bin2hex(hex, sizeof hex, h, sizeof h);
+	(void)sodium_bin2hex(hex, sizeof hex, h, sizeof h);
 	(void)snprintf(out, TALLY_NAME_MAX, "%c-%s", prefix, hex);
 	r = 0;
 out:
@@ -779,7 +779,8 @@ int sspr_rl_attempt(int dirfd, const struct sspr_config *c, const unsigned char 
 			lock_file_drop(dirfd, uname);
 		if (has_source && !s_exists)
 			lock_file_drop(dirfd, sname);
-		goto done;
+		*ret = out;
+		return 0;
 	}
 
 	/* Count this attempt as a failure until sspr_rl_success says not. */
@@ -814,7 +815,6 @@ int sspr_rl_attempt(int dirfd, const struct sspr_config *c, const unsigned char 
 		if (r < 0)
 			return r;
 	}
-done:
 	*ret = out;
 	return 0;
 }
@@ -1035,7 +1035,6 @@ enum prune_want { WANT_EXPIRED, WANT_NO_ACCOUNT };
 /* Under fname's lock, read it again and remove it (and its lock file)
  * when still `want` says so.  Returns 1 removed, 0 kept, or a negative
  * error. */
-
 static int prune_one(int dirfd, const char *fname, int64_t now, int64_t window,
                      enum prune_want want)
 {
@@ -1088,8 +1087,9 @@ static int prune_leftover(int dirfd, const char *fname, const char *leftover)
 	return tally_unlink(dirfd, fname);
 }
 
-/* Parse a directory entry: a tally (*ret_kind, fname), its lock file
- * (*ret_lock), or its temp file (*ret_temp). */
+/* What a directory entry is: a tally of the returned kind named fname,
+ * or its lock file (*ret_lock), or its temp file (*ret_temp); TK_NONE
+ * for anything else (left alone). */
 static enum tally_kind classify(const char *name, char fname[TALLY_NAME_MAX], bool *ret_lock,
                                 bool *ret_temp)
 {
