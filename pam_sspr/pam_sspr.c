@@ -35,6 +35,7 @@
 #define MSG_DONE "Your password has been reset."
 #define RESET_TRIES 3
 #define DATA_RESET_HERE "pam_sspr_reset_here"
+#define ENV_RESET_HERE "PAM_SSPR_RESET_HERE"
 #define HELPER_REPLY_MS 30000 /* the helper answers fast; a shadow lock waits 15 s */
 
 struct args {
@@ -449,9 +450,14 @@ PAM_EXTERN int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, cons
 	}
 	(void)sigaction(SIGCHLD, &old, NULL);
 
-	/* this transaction's own session shows no notice of its reset */
-	if (o == OUT_RESET)
+	/* This transaction's own session shows no notice of its reset.  sshd
+	 * authenticates in a child process and brings back only the PAM
+	 * environment, so the mark is kept there too (and removed again by
+	 * the session part, before the environment reaches the user). */
+	if (o == OUT_RESET) {
 		(void)pam_set_data(pamh, DATA_RESET_HERE, (void *)DATA_RESET_HERE, NULL);
+		(void)pam_putenv(pamh, ENV_RESET_HERE "=1");
+	}
 	st = o == OUT_IGNORE ? PAM_IGNORE
 	   : o == OUT_FAIL ? PAM_AUTH_ERR
 	   : b.cfg.on_success == SSPR_ON_SUCCESS_LOGIN ? PAM_SUCCESS : PAM_AUTH_ERR;
@@ -480,6 +486,10 @@ PAM_EXTERN int pam_sm_open_session(pam_handle_t *pamh, int flags, int argc, cons
 	struct args a;
 
 	parse_args(pamh, argc, argv, &a);
+	if (pam_getenv(pamh, ENV_RESET_HERE)) {
+		(void)pam_putenv(pamh, ENV_RESET_HERE); /* no name=value: removes it */
+		return PAM_IGNORE;
+	}
 	if (pam_get_data(pamh, DATA_RESET_HERE, &here) == PAM_SUCCESS && here)
 		return PAM_IGNORE;
 	if ((flags & PAM_SILENT) || pam_get_user(pamh, &user, NULL) != PAM_SUCCESS || !user ||
