@@ -30,6 +30,7 @@
 
 #define SSPR_RESET_TRIES 3
 #define RECORD_LOCK_MS 10000
+#define PRUNE_ONE_IN 64 /* sessions, on average, between two tally prunes */
 #define CHECK_FLOOR_US 8000 /* a code check answers no sooner (conceal) */
 
 enum state {
@@ -1024,5 +1025,9 @@ int sspr_session_run(struct sspr_session *s)
 		if (sspr_msg_send(s->fd, &out) < 0)
 			break;
 	}
+	/* Keep the tally state bounded (max_tallies, expired names) without a
+	 * timer: once in a while, after the user has the last answer. */
+	if (s->tallyfd >= 0 && randombytes_uniform(PRUNE_ONE_IN) == 0)
+		(void)sspr_rl_prune(s->tallyfd, &s->cfg, sspr_now());
 	return reset_done ? 0 : 1;
 }

@@ -17,6 +17,7 @@
 #include <libpamtest.h>
 #include <security/pam_appl.h>
 
+#include "sspr-build.h"
 #include "sspr/common.h"
 #include "sspr/config.h"
 #include "sspr/hostkey.h"
@@ -889,6 +890,29 @@ static void test_next_login_notice_once(void **state)
 	assert_int_equal(s3.nlog, 0);
 }
 
+/* libpwquality decides too (use_pwquality = yes), with the user's name for
+ * its user checks; its message is shown as BAD PASSWORD: <reason>. */
+static void test_pwquality_refusal(void **state)
+{
+	struct script s = { .answers = { "wrong-password", NULL, "alice-alice-alice",
+	                                 "alice-alice-alice", NEWPW, NEWPW } };
+	char code[9];
+
+	(void)state;
+#if !HAVE_PWQUALITY
+	skip();
+#endif
+	spit(conf_path, "services = sshd\nuse_pwquality = yes\nhash = sha512\n", 0644);
+	code_at(NOW, code);
+	s.answers[1] = code;
+	assert_int_equal(run("sshd", "alice", &s, NULL, 0), PAM_SUCCESS);
+	expect_log(&s, "PW", "E:" OFFER, "P:New password: ", "P:Retype new password: ",
+	           "X:BAD PASSWORD: The password contains the user name in some form",
+	           "P:New password: ", "P:Retype new password: ",
+	           "I:Your password has been reset.", NULL);
+	expect_shadow_reset("alice", NEWPW);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -925,6 +949,7 @@ int main(void)
 		cmocka_unit_test_setup(test_reset_clears_faillock, setup),
 		cmocka_unit_test_setup(test_reset_faillock_no_keeps_tally, setup),
 		cmocka_unit_test_setup(test_next_login_notice_once, setup),
+		cmocka_unit_test_setup(test_pwquality_refusal, setup),
 	};
 
 	(void)pw_prompt;
