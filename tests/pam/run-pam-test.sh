@@ -87,9 +87,9 @@ S
 
 # sanitizer builds: pam_wrapper must not deep-bind, asan must not insist on
 # coming first in the preload list
-if ldd "$bin" 2>/dev/null | grep -q libasan; then
+if ldd "$helper" 2>/dev/null | grep -q libasan; then
 	export PAM_WRAPPER_DISABLE_DEEPBIND=1
-	shim=$(dirname "$bin")/../pam/libnodeepbind.so
+	shim=$(dirname "$helper")/../../tests/pam/libnodeepbind.so
 	[ -e "$shim" ] || { echo "FAIL: $shim missing in a sanitizer build"; exit 1; }
 	pw="$shim:$pw"
 	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0"
