@@ -30,6 +30,9 @@ bob:x:1002:1002:Bob:/home/bob:/bin/bash
 carol:x:1003:1003:Carol:/home/carol:/bin/bash
 dave:x:1004:1004:Dave:/home/dave:/bin/bash
 PW
+# the account running the tests (cracklib, under libpwquality, looks its
+# caller up)
+[ "$(id -u)" = 0 ] || echo "sspr-test-runner:x:$(id -u):$(id -g):runner:/:/bin/sh" >> "$root/etc/passwd"
 cat > "$root/etc/group" <<GR
 root:x:0:
 sudo:x:27:bob

@@ -894,6 +894,7 @@ static void test_next_login_notice_once(void **state)
  * its user checks; its message is shown as BAD PASSWORD: <reason>. */
 static void test_pwquality_refusal(void **state)
 {
+	int rc;
 	struct script s = { .answers = { "wrong-password", NULL, "alice-alice-alice",
 	                                 "alice-alice-alice", NEWPW, NEWPW } };
 	char code[9];
@@ -905,11 +906,12 @@ static void test_pwquality_refusal(void **state)
 	spit(conf_path, "services = sshd\nuse_pwquality = yes\nhash = sha512\n", 0644);
 	code_at(NOW, code);
 	s.answers[1] = code;
-	assert_int_equal(run("sshd", "alice", &s, NULL, 0), PAM_SUCCESS);
+	rc = run("sshd", "alice", &s, NULL, 0);
 	expect_log(&s, "PW", "E:" OFFER, "P:New password: ", "P:Retype new password: ",
 	           "X:BAD PASSWORD: The password contains the user name in some form",
 	           "P:New password: ", "P:Retype new password: ",
 	           "I:Your password has been reset.", NULL);
+	assert_int_equal(rc, PAM_SUCCESS);
 	expect_shadow_reset("alice", NEWPW);
 }
 
