@@ -75,8 +75,14 @@ static int create_key(int dfd)
 	if (fd < 0)
 		return -errno;
 	randombytes_buf(key, sizeof key);
-	if (write(fd, key, sizeof key) != (ssize_t)sizeof key || fsync(fd) < 0)
-		r = errno ? -errno : -EIO;
+	{
+		ssize_t w = write(fd, key, sizeof key);
+
+		if (w < 0 || fsync(fd) < 0)
+			r = -errno;
+		else if (w != (ssize_t)sizeof key)
+			r = -EIO; /* short write: no errno to report */
+	}
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	sspr_wipe(key, sizeof key);

@@ -42,7 +42,8 @@ static int take_line(const char **p, const char *end, const char *key, char *val
 	const char *nl = memchr(*p, '\n', (size_t)(end - *p));
 	size_t kl = strlen(key), n;
 
-	if (!nl || (size_t)(nl - *p) <= kl + 1 || memcmp(*p, key, kl) || (*p)[kl] != ' ')
+	if (!nl || (size_t)(nl - *p) <= kl + 1 || memcmp(*p, key, kl) || (*p)[kl] != ' ' ||
+	    memchr(*p, '\0', (size_t)(nl - *p)))
 		return -SSPR_E_RECORD;
 	n = (size_t)(nl - *p) - kl - 1;
 	if (n >= vlen)

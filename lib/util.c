@@ -27,12 +27,13 @@ static const char *const sspr_err_names[SSPR_E_LAST - SSPR_E_FIRST] = {
 
 const char *sspr_strerror(int err)
 {
-	int e = err < 0 ? -err : err;
+	/* negated as unsigned: -INT_MIN does not fit an int */
+	unsigned e = err < 0 ? 0u - (unsigned)err : (unsigned)err;
 
 	if (e > SSPR_E_FIRST && e < SSPR_E_LAST && sspr_err_names[e - SSPR_E_FIRST])
 		return sspr_err_names[e - SSPR_E_FIRST];
 	if (e > 0 && e < SSPR_E_FIRST)
-		return strerrordesc_np(e) ? strerrordesc_np(e) : "unknown error";
+		return strerrordesc_np((int)e) ? strerrordesc_np((int)e) : "unknown error";
 	return "unknown error";
 }
 

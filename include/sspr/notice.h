@@ -14,7 +14,7 @@ struct sspr_notice {
 	enum sspr_notice_kind kind;
 	int64_t time;
 	char service[64];  /* "-" when unknown */
-	char rhost[256];   /* "" or "-" when local */
+	char rhost[256];   /* "-" when local */
 	char tty[64];
 };
 

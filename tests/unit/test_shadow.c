@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for lib/shadow.c: the pure parser and editor over odd files,
  * the account checks at their edges, and the locked rewrite in a
- * temporary directory (mode, backup, stale files, refusals, lock). */
+ * temporary directory (mode, backup, stale files, refusals, lock), and the
+ * expire batch (one rewrite, refused whole). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -10,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -239,6 +241,8 @@ static const struct edit_case edit_cases[] = {
 	{ "hash newline", "alice:a:1::::::\n", "alice", "$6$a\nb", TODAY, -SSPR_E_BAD_HASH, NULL },
 	{ "hash blank", "alice:a:1::::::\n", "alice", "$6$a b", TODAY, -SSPR_E_BAD_HASH, NULL },
 	{ "hash NULL", "alice:a:1::::::\n", "alice", NULL, TODAY, -SSPR_E_BAD_HASH, NULL },
+	{ "hash crypt failure", "alice:a:1::::::\n", "alice", "*0", TODAY, -SSPR_E_BAD_HASH, NULL },
+	{ "hash locking", "alice:a:1::::::\n", "alice", "*", TODAY, -SSPR_E_BAD_HASH, NULL },
 	{ "today zero", "alice:a:1::::::\n", "alice", HASH_NEW, 0, -EINVAL, NULL },
 	{ "today negative", "alice:a:1::::::\n", "alice", HASH_NEW, -5, -EINVAL, NULL },
 	{ "today huge", "alice:a:1::::::\n", "alice", HASH_NEW, (long)INT_MAX + 1, -EINVAL, NULL },
@@ -313,6 +317,130 @@ static void test_edit_bytes(void **state)
 	assert_memory_equal(out + hl + strlen(want), tail, tl);
 	free(out);
 	free(text);
+}
+
+/* ---- sspr_shadow_edit_expire ----------------------------------------- */
+
+struct expire_case {
+	const char *name;
+	const char *text;
+	const char *users[4];
+	size_t n;
+	int ret;
+	size_t bad;       /* expected *ret_bad when ret < 0 and a name is at fault */
+	const char *want; /* when ret == 0 */
+};
+
+#define NO_BAD ((size_t)-1)
+
+static const struct expire_case expire_cases[] = {
+	{ "batch", "# c\nroot:*:19000:0:99999:7:::\nalice:$6$a:19500:0:99999:7:::\n"
+	  "bob:$6$b::0:99999:7:::\ncarol:!$6$c:1:::::99:\n",
+	  { "alice", "bob", "carol" }, 3, 0, NO_BAD,
+	  "# c\nroot:*:19000:0:99999:7:::\nalice:$6$a:0:0:99999:7:::\n"
+	  "bob:$6$b:0:0:99999:7:::\ncarol:!$6$c:0:::::99:\n" },
+	{ "order and duplicates in the list", "a:x:1::::::\nb:x:2::::::\nc:x:3::::::\n",
+	  { "c", "a", "c" }, 3, 0, NO_BAD, "a:x:0::::::\nb:x:2::::::\nc:x:0::::::\n" },
+	{ "crlf and no final newline", "a:x:1::::::\r\nb:x:22222::::::\r\nc:x:3::::::",
+	  { "b", "c" }, 2, 0, NO_BAD, "a:x:1::::::\r\nb:x:0::::::\r\nc:x:0::::::" },
+	{ "prefix names", "al:x:1::::::\nalice:x:2::::::\nalbert:x:3::::::\n",
+	  { "al" }, 1, 0, NO_BAD, "al:x:0::::::\nalice:x:2::::::\nalbert:x:3::::::\n" },
+	{ "nis and comments ignored", "+a::::::::\n# a:x:1\n-a::::::::\na:x:1::::::\n",
+	  { "a" }, 1, 0, NO_BAD, "+a::::::::\n# a:x:1\n-a::::::::\na:x:0::::::\n" },
+	{ "missing mid-batch", "a:x:1::::::\nb:x:2::::::\nc:x:3::::::\n",
+	  { "a", "ghost", "c" }, 3, -SSPR_E_NO_LINE, 1, NULL },
+	{ "duplicate line", "a:x:1::::::\nb:x:2::::::\nb:y:3::::::\n",
+	  { "a", "b" }, 2, -SSPR_E_DUP_LINE, 1, NULL },
+	{ "first offender named", "a:x:1::::::\nb:x:2::::::\nb:y:3::::::\n",
+	  { "zz", "b" }, 2, -SSPR_E_NO_LINE, 0, NULL },
+	{ "malformed line", "a:x:1::::::\nb:x:2::\n",
+	  { "a", "b" }, 2, -EINVAL, 1, NULL },
+	{ "malformed field", "a:x:1::::::\nb:x:2:q:::::\n",
+	  { "b" }, 1, -EINVAL, 0, NULL },
+	{ "bad name", "a:x:1::::::\n", { "a", "b:c" }, 2, -EINVAL, 1, NULL },
+	{ "nis name", "+a:x:1::::::\n", { "+a" }, 1, -EINVAL, 0, NULL },
+	{ "empty batch", "a:x:1::::::\n", { NULL }, 0, -EINVAL, NO_BAD, NULL },
+};
+
+static void test_expire_table(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < SSPR_ELEMENTSOF(expire_cases); i++) {
+		const struct expire_case *c = &expire_cases[i];
+		char *out = (char *)&out;
+		size_t outlen = 4242, bad = NO_BAD;
+		int r;
+
+		r = sspr_shadow_edit_expire(c->text, strlen(c->text), c->users, c->n, &out,
+		                            &outlen, &bad);
+		if (r != c->ret)
+			fail_msg("%s: got %d (%s), want %d", c->name, r, sspr_strerror(r), c->ret);
+		if (r < 0) {
+			if (out != (char *)&out || outlen != 4242)
+				fail_msg("%s: outputs changed on failure", c->name);
+			if (bad != c->bad)
+				fail_msg("%s: bad index %zu, want %zu", c->name, bad, c->bad);
+			continue;
+		}
+		if (outlen != strlen(c->want) || memcmp(out, c->want, outlen) != 0)
+			fail_msg("%s: got\n%.*s\nwant\n%s", c->name, (int)outlen, out, c->want);
+		free(out);
+	}
+}
+
+/* Many users, listed in random order, in a large file: each listed line
+ * gets lastchg 0, no other byte moves. */
+static void test_expire_many(void **state)
+{
+	enum { USERS = 3000 };
+	char *text, *want, *out = NULL, **names;
+	const char **list;
+	size_t len = 0, wlen = 0, outlen = 0, n = 0, bad = NO_BAD;
+	unsigned seed = 99;
+
+	(void)state;
+	text = malloc(USERS * 64);
+	want = malloc(USERS * 64);
+	names = calloc(USERS, sizeof *names);
+	list = calloc(USERS, sizeof *list);
+	assert_non_null(text);
+	assert_non_null(want);
+	assert_non_null(names);
+	assert_non_null(list);
+	for (size_t i = 0; i < USERS; i++) {
+		bool pick;
+
+		seed = seed * 1103515245u + 12345u;
+		pick = (seed >> 16) % 3 == 0;
+		assert_true(asprintf(&names[i], "u%zu", i) > 0);
+		len += (size_t)sprintf(text + len, "u%zu:$6$s$h%zu:%zu:0:99999:7:::\n", i, i, 10000 + i);
+		if (pick) {
+			wlen += (size_t)sprintf(want + wlen, "u%zu:$6$s$h%zu:0:0:99999:7:::\n", i, i);
+			list[n++] = names[i];
+		} else {
+			wlen += (size_t)sprintf(want + wlen, "u%zu:$6$s$h%zu:%zu:0:99999:7:::\n", i, i,
+			                        10000 + i);
+		}
+	}
+	/* shuffle the list */
+	for (size_t i = n - 1; i > 0; i--) {
+		size_t j;
+		const char *t;
+
+		seed = seed * 1103515245u + 12345u;
+		j = (seed >> 8) % (i + 1);
+		t = list[i], list[i] = list[j], list[j] = t;
+	}
+	assert_int_equal(sspr_shadow_edit_expire(text, len, list, n, &out, &outlen, &bad), 0);
+	assert_int_equal(outlen, wlen);
+	assert_memory_equal(out, want, wlen);
+	free(out);
+	for (size_t i = 0; i < USERS; i++)
+		free(names[i]);
+	free(names);
+	free(list);
+	free(text);
+	free(want);
 }
 
 /* ---- sspr_shadow_check --------------------------------------------- */
@@ -760,6 +888,159 @@ static void test_update_owner(void **state)
 	assert_int_equal(st.st_mode & 07777, 0400);
 }
 
+/* ---- sspr_shadow_expire on disk ----------------------------------------- */
+
+static void test_expire_update(void **state)
+{
+	struct tmp *t = *state;
+	const char *users[] = { "alice", "locked", "fresh", "last" };
+	struct stat before, after, bak;
+	char *want = NULL;
+	size_t wantlen = 0, bad = NO_BAD;
+
+	put_shadow(t);
+	spit(t, ".sspr-shadow.stale", "x", 1, 0600);
+	assert_int_equal(stat(at(t, "shadow"), &before), 0);
+	assert_int_equal(sspr_shadow_edit_expire(shadow_text, sizeof shadow_text - 1, users, 4,
+	                                         &want, &wantlen, &bad), 0);
+	assert_int_equal(sspr_shadow_expire(t->dir, users, 4, &bad), 0);
+	assert_int_equal(bad, NO_BAD);
+	assert_file(t, "shadow", want, wantlen);
+	assert_non_null(memmem(want, wantlen, "\nalice:$6$old$oldhash:0:0:99999:7:::\r\n", 37));
+	assert_non_null(memmem(want, wantlen, "\nlast:$5$s$h:0::::::", 19));
+	assert_file(t, "shadow-", shadow_text, sizeof shadow_text - 1);
+	assert_int_equal(stat(at(t, "shadow"), &after), 0);
+	assert_int_equal(stat(at(t, "shadow-"), &bak), 0);
+	assert_int_equal(bak.st_ino, before.st_ino);
+	assert_true(after.st_ino != before.st_ino);
+	assert_int_equal(after.st_mode & 07777, 0640);
+	assert_dir(t, after_ok, SSPR_ELEMENTSOF(after_ok));
+	free(want);
+}
+
+/* A batch with a bad name in the middle writes nothing at all: shadow is
+ * the same inode with the same bytes, shadow- untouched, no temp file. */
+static void test_expire_refused_whole(void **state)
+{
+	static const struct {
+		const char *users[4];
+		size_t n;
+		int ret;
+		size_t bad;
+	} cases[] = {
+		{ { "alice", "nobody", "fresh" }, 3, -SSPR_E_NO_LINE, 1 },
+		{ { "alice", "fresh", "dup" }, 3, -SSPR_E_DUP_LINE, 2 },
+		{ { "alice", "bad", "fresh" }, 3, -EINVAL, 1 },
+		{ { "alice", "nisuser", "fresh" }, 3, -SSPR_E_NO_LINE, 1 },
+		{ { "alice", "+nisuser" }, 2, -EINVAL, 1 },
+		{ { "ali", "alice" }, 2, -SSPR_E_NO_LINE, 0 },
+		{ { NULL }, 0, -EINVAL, NO_BAD },
+	};
+	struct tmp *t = *state;
+	struct stat before, bak;
+	const char *const names[] = { "shadow", "shadow-", ".pwd.lock" };
+
+	put_shadow(t);
+	assert_int_equal(stat(at(t, "shadow"), &before), 0);
+	assert_int_equal(stat(at(t, "shadow-"), &bak), 0);
+	for (size_t i = 0; i < SSPR_ELEMENTSOF(cases); i++) {
+		size_t bad = NO_BAD;
+		struct stat s, b;
+		int r = sspr_shadow_expire(t->dir, cases[i].users, cases[i].n, &bad);
+
+		if (r != cases[i].ret || bad != cases[i].bad)
+			fail_msg("case %zu: got %d (%s) bad %zu, want %d bad %zu", i, r,
+			         sspr_strerror(r), bad, cases[i].ret, cases[i].bad);
+		assert_file(t, "shadow", shadow_text, sizeof shadow_text - 1);
+		assert_file(t, "shadow-", old_backup, sizeof old_backup - 1);
+		assert_int_equal(stat(at(t, "shadow"), &s), 0);
+		assert_int_equal(stat(at(t, "shadow-"), &b), 0);
+		assert_int_equal(s.st_ino, before.st_ino);
+		assert_int_equal(s.st_mtime, before.st_mtime);
+		assert_int_equal(b.st_ino, bak.st_ino);
+	}
+	assert_int_equal(sspr_shadow_expire(t->dir, NULL, 1, NULL), -EINVAL);
+	assert_int_equal(sspr_shadow_expire(NULL, (const char *const[]){ "alice" }, 1, NULL),
+	                 -EINVAL);
+	/* the names are checked before the lock, the lines under it */
+	assert_dir(t, names, SSPR_ELEMENTSOF(names));
+}
+
+/* ---- what a crash or a limit leaves ------------------------------------ */
+
+/* A crash between linking the old file and the switch leaves shadow with
+ * a second name (.sspr-shadow-bak.*); the next run removes it, and shadow
+ * and shadow- are never one inode. */
+static void test_update_after_crash_link(void **state)
+{
+	struct tmp *t = *state;
+	char stale[128];
+	struct stat s, b;
+
+	put_shadow(t);
+	(void)snprintf(stale, sizeof stale, "%s/.sspr-shadow-bak.00ff", t->dir);
+	assert_int_equal(link(at(t, "shadow"), stale), 0);
+	spit(t, ".sspr-shadow.00ff", "partial", 7, 0600);
+	assert_int_equal(sspr_shadow_update(t->dir, "alice", HASH_NEW, TODAY), 0);
+	assert_dir(t, after_ok, SSPR_ELEMENTSOF(after_ok));
+	assert_file(t, "shadow-", shadow_text, sizeof shadow_text - 1);
+	assert_int_equal(stat(at(t, "shadow"), &s), 0);
+	assert_int_equal(stat(at(t, "shadow-"), &b), 0);
+	assert_true(s.st_ino != b.st_ino);
+	assert_int_equal(s.st_nlink, 1);
+	assert_int_equal(b.st_nlink, 1);
+}
+
+/* shadow- a second name of shadow on entry (an older writer that crashed
+ * between its backup and its switch, or `ln shadow shadow-`): renaming the
+ * link over shadow- is then a no-op, and the temporary name must still
+ * go. */
+static void test_update_backup_already_linked(void **state)
+{
+	struct tmp *t = *state;
+	char bak[128];
+	struct stat s, b;
+
+	spit(t, "shadow", shadow_text, sizeof shadow_text - 1, 0640);
+	(void)snprintf(bak, sizeof bak, "%s/shadow-", t->dir);
+	assert_int_equal(link(at(t, "shadow"), bak), 0);
+	assert_int_equal(sspr_shadow_update(t->dir, "alice", HASH_NEW, TODAY), 0);
+	assert_dir(t, after_ok, SSPR_ELEMENTSOF(after_ok));
+	assert_file(t, "shadow-", shadow_text, sizeof shadow_text - 1);
+	assert_int_equal(stat(at(t, "shadow"), &s), 0);
+	assert_int_equal(stat(at(t, "shadow-"), &b), 0);
+	assert_true(s.st_ino != b.st_ino);
+	assert_int_equal(b.st_nlink, 1);
+}
+
+/* Under an RLIMIT_FSIZE smaller than the new file the update fails
+ * cleanly with -EFBIG (no SIGXFSZ, no partial temp file), in a child so
+ * the limit stays there. */
+static void test_update_fsize_limit(void **state)
+{
+	struct tmp *t = *state;
+	int status;
+	pid_t pid;
+
+	put_shadow(t);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		struct rlimit rl = { 100, 100 };
+
+		if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
+			_exit(10);
+		_exit(sspr_shadow_update(t->dir, "alice", HASH_NEW, TODAY) == -EFBIG ? 0 : 11);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (!WIFEXITED(status))
+		fail_msg("child killed by signal %d", WTERMSIG(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_file(t, "shadow", shadow_text, sizeof shadow_text - 1);
+	assert_file(t, "shadow-", old_backup, sizeof old_backup - 1);
+	assert_dir(t, after_ok, SSPR_ELEMENTSOF(after_ok));
+}
+
 /* ---- the lock -------------------------------------------------------- */
 
 /* A child takes the lock as lckpwdf() does (fcntl locks belong to a
@@ -877,6 +1158,8 @@ int main(void)
 		cmocka_unit_test(test_find_args),
 		cmocka_unit_test(test_edit_table),
 		cmocka_unit_test(test_edit_bytes),
+		cmocka_unit_test(test_expire_table),
+		cmocka_unit_test(test_expire_many),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test_setup_teardown(test_update_ok, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_update_first_backup, setup_tmp, teardown_tmp),
@@ -885,6 +1168,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_update_bad_files, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_lookup, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_update_owner, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_expire_update, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_expire_refused_whole, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_update_after_crash_link, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_update_backup_already_linked, setup_tmp, teardown_tmp),
+		cmocka_unit_test_setup_teardown(test_update_fsize_limit, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_lock_wait, setup_tmp, teardown_tmp),
 		cmocka_unit_test_setup_teardown(test_lock_timeout, setup_tmp, teardown_tmp),
 	};
