@@ -217,7 +217,7 @@ private_dirs() {
 }
 mount -t tmpfs -o mode=0755,nosuid,nodev,size=16m sspr-e2e-run /run || die "cannot mount /run"
 mount -t tmpfs -o mode=0755,nosuid,nodev,size=16m sspr-e2e-log /var/log || die "cannot mount /var/log"
-mkdir -p -m 0755 /run/sshd
+mkdir -m 0755 /run/sshd
 private_dirs "$statedir" "$confdir" "$(dirname "$helper_path")"
 chmod 0700 "$statedir"
 [ -e "$helper_path" ] || : > "$helper_path"
