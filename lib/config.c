@@ -68,7 +68,7 @@ struct key {
  *   caller_rate      1         10000       sessions per minute per caller
  *   max_tallies      100       10000000    tally files kept
  *   min_length       6         512         characters of a new password
- *   recovery_codes   0         100         codes issued per set
+ *   recovery_codes   0         40          codes issued per set (they travel in one 512-byte protocol field to a self-service user)
  */
 static const struct key keys[] = {
 	/* who may reset */
@@ -106,7 +106,7 @@ static const struct key keys[] = {
 	/* outcome, notification and audit */
 	{ "on_success",            K_ON_SUCCESS, OFF(on_success), 0, 0, 0 },
 	{ "reset_faillock",        K_BOOL, OFF(reset_faillock), 0, 0, 0 },
-	{ "recovery_codes",        K_UINT, OFF(recovery_codes), 0, 100, 0 },
+	{ "recovery_codes",        K_UINT, OFF(recovery_codes), 0, 40, 0 },
 	{ "notify_command",        K_NOTIFY_COMMAND, OFF(notify_command), 0, 0, 0 },
 	{ "notify_user",           K_NOTIFY_USER, OFF(notify_user), 0, 0, 0 },
 	{ "syslog_facility",       K_FACILITY, OFF(syslog_facility), 0, 0, 0 },

@@ -10,6 +10,7 @@
 #include <sys/types.h>
 
 #include "sspr/config.h"
+#include "sspr/helper_client.h"
 #include "sspr/paths.h"
 #include "sspr/policy.h"
 #include "sspr/recovery.h"
@@ -74,13 +75,17 @@ struct cli_ctx {
 	struct sspr_paths paths;
 	struct sspr_config cfg;
 	bool cfg_loaded;
-	bool admin;  /* euid 0, or a test root (SSPR_ROOT) */
+	bool admin;  /* euid 0, or a test root (SSPR_ROOT); not with SSPR_CLI_SELF=1 */
 	uid_t caller;
 };
 
-/* Paths from SSPR_ROOT, the caller and whether it acts as admin.
- * Returns 0 or an exit code (message printed). */
+/* Paths from SSPR_ROOT, the caller and whether it acts as admin: euid 0
+ * or SSPR_ROOT set, unless SSPR_CLI_SELF=1 (read with secure_getenv, so
+ * never when elevated) asks for the self-service path of an ordinary user
+ * (a testing aid).  Returns 0 or an exit code (message printed). */
 int cli_ctx_init(struct cli_ctx *ctx, const char *cmd);
+/* Whether SSPR_CLI_SELF=1 is set (secure_getenv). */
+bool cli_self_forced(void);
 /* Load sspr.conf (a missing file means the defaults) and open the audit
  * log at its facility.  On a config error: messages on stderr, audit
  * config_error, CLI_EXIT_FAIL.  Returns 0 or an exit code. */
@@ -135,6 +140,13 @@ void cli_out_free(struct cli_out *o);
  * write o to it; removed again on a write error.  Returns 0, -EEXIST when
  * something is already there, or a negative errno. */
 int cli_write_new_file(const char *path, const struct cli_out *o);
+/* The same in two steps, for a file that must be claimed before its
+ * content exists: create path (as above) into *ret_fd; then write o, fsync
+ * and close (path removed again on an error), or close and remove it.
+ * Returns 0, -EEXIST or a negative errno. */
+int cli_new_file_create(const char *path, int *ret_fd);
+int cli_new_file_finish(const char *path, int fd, const struct cli_out *o);
+void cli_new_file_discard(const char *path, int fd);
 
 /* "2026-11-29T05:00:00Z" */
 const char *cli_iso8601(int64_t t, char buf[static 32]);
@@ -177,3 +189,42 @@ int cli_qr_parse(const char *arg, struct cli_qr_opt *ret);
  * long for a QR code) or -ENOMEM.  The symbol is wiped after use: it
  * encodes the secret. */
 int cli_qr_render(const char *text, enum cli_qr_kind kind, struct cli_out *o);
+
+/* --- self-service (self.c): an ordinary user's own account ---------------- */
+
+/* One self-service session with the helper (SPEC section 6): SELF, the
+ * current password, a current code when the helper asks for one, then
+ * SELF_DO.  The password and code are read from the terminal when stdin is
+ * one (retried while the helper allows), else from the first and second
+ * line of stdin; they live in secure memory only. */
+struct cli_self {
+	const char *cmd;
+	uid_t uid;
+	char user[256];        /* the caller's name */
+	bool interactive;      /* stdin is a terminal */
+	bool started;
+	const char *helper_path;
+	struct sspr_helper helper;
+	struct sspr_msg *req;  /* secure memory */
+	struct sspr_msg *rep;  /* secure memory: the last reply */
+};
+
+/* Who runs us (the real uid's name), and whether user (NULL: omitted) is
+ * that account.  Returns 0 or an exit code (message printed). */
+int cli_self_begin(struct cli_self *s, const char *cmd, const char *user);
+/* Start the helper and prove who we are: SELF for op ("enroll",
+ * "status", "recovery-codes"), the current password, and a current code
+ * when the helper asks for one.  replace_ok: whether a request that
+ * replaces something (the helper asks for a code) may go on; when not,
+ * refuse_text is printed and the session ends.  Returns 0 or an exit
+ * code (message printed). */
+int cli_self_auth(struct cli_self *s, const char *op, bool replace_ok, const char *refuse_text);
+/* SELF_DO with nfields fields; on success s->rep holds the helper's OK
+ * reply.  Returns 0 or an exit code (message printed). */
+int cli_self_do(struct cli_self *s, const char *const *fields, size_t nfields);
+/* Close the session, reap the helper, wipe and free. */
+void cli_self_end(struct cli_self *s);
+
+/* The space-separated recovery codes of a reply, one a line, into o.
+ * Returns how many, or -EINVAL when one is not XXXXX-XXXXX. */
+int cli_self_codes(const char *joined, struct cli_out *o);

@@ -47,9 +47,18 @@ int cli_ctx_init(struct cli_ctx *ctx, const char *cmd)
 		return cli_fail(cmd, "SSPR_ROOT: %s",
 		                r == -EINVAL ? "must be an absolute path" : sspr_strerror(r));
 	/* Admin: root, or anyone in a test root (SPEC section 8; SSPR_ROOT is
-	 * read with secure_getenv, so never when elevated). */
-	ctx->admin = geteuid() == 0 || ctx->paths.test_root;
+	 * read with secure_getenv, so never when elevated).  SSPR_CLI_SELF=1
+	 * asks for the path of an ordinary user instead, so that tests can
+	 * drive self-service in a test root. */
+	ctx->admin = (geteuid() == 0 || ctx->paths.test_root) && !cli_self_forced();
 	return 0;
+}
+
+bool cli_self_forced(void)
+{
+	const char *v = secure_getenv("SSPR_CLI_SELF");
+
+	return v && strcmp(v, "1") == 0;
 }
 
 int cli_ctx_load_config(struct cli_ctx *ctx)

@@ -28,7 +28,7 @@ static const char usage_text[] =
 	"otpauth:// URI (a line of its own), then a QR code of it, then the\n"
 	"one-time recovery codes, one a line as XXXXX-XXXXX (recovery_codes in\n"
 	"sspr.conf, default 10; 0: none).  The codes replace any earlier set.\n"
-	"All of it is secret: show it to USER only.  Never reads standard input.\n"
+	"All of it is secret: show it to USER only.\n"
 	"\n"
 	"Options:\n"
 	"      --hotp             counter-based HOTP instead of time-based TOTP\n"
@@ -38,13 +38,25 @@ static const char usage_text[] =
 	"      --issuer NAME      issuer the app shows (default: this host's name)\n"
 	"      --qr KIND          utf8 (default), ansi, svg:FILE (a new file) or none\n"
 	"      --secret BASE32    use this secret (10 to 64 bytes) instead of 20 new\n"
-	"                         random bytes\n"
-	"      --force            replace an existing enrollment, and enroll a user\n"
-	"                         whom the policy does not allow to reset\n"
+	"                         random bytes (root only)\n"
+	"      --force            replace an existing enrollment, and (root only)\n"
+	"                         enroll a user whom the policy does not allow to\n"
+	"                         reset\n"
 	"  -h, --help             show this help\n"
 	"\n"
-	"USER is required when run as root.  Many authenticator apps ignore\n"
-	"--digits, --period and --algorithm other than the defaults.\n";
+	"As root, USER is required and standard input is never read.\n"
+	"\n"
+	"Self-service: an ordinary user may enroll their own account (USER omitted\n"
+	"or their own name) when self_enroll = yes.  sspr-cli then asks for the\n"
+	"current password (\"Current password: \", from the terminal, or the first\n"
+	"line of standard input when that is not a terminal), and the helper\n"
+	"makes the secret.  Replacing an existing enrollment takes --force and a\n"
+	"current code as well (\"Verification code: \", or the second line of\n"
+	"standard input), and is announced at the next login.  A wrong password\n"
+	"or code counts against the rate limit of the name.\n"
+	"\n"
+	"Many authenticator apps ignore --digits, --period and --algorithm other\n"
+	"than the defaults.\n";
 
 enum {
 	OPT_HOTP = 0x100, OPT_DIGITS, OPT_PERIOD, OPT_ALGORITHM, OPT_ISSUER, OPT_QR,
@@ -307,6 +319,112 @@ static void default_issuer(char *buf, size_t len)
 	buf[len - 1] = '\0';
 }
 
+static const char *alg_name(enum sspr_otp_alg a)
+{
+	return a == SSPR_OTP_SHA256 ? "sha256" : a == SSPR_OTP_SHA512 ? "sha512" : "sha1";
+}
+
+/* A URI from the helper, fit to print: otpauth://, no control bytes. */
+static bool uri_ok(const char *s)
+{
+	if (strncmp(s, "otpauth://", 10) != 0)
+		return false;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f)
+			return false;
+	return true;
+}
+
+/* Self-service: the caller's own enrollment, made by the helper after the
+ * current password (and a current code to replace one).  The output has
+ * the layout of the admin's. */
+static int enroll_self(const struct enroll_opts *o)
+{
+	_cleanup_(cli_self_end) struct cli_self self = { .cmd = CMD };
+	_cleanup_(cli_out_free) struct cli_out out = { .buf = NULL };
+	_cleanup_(cli_out_free) struct cli_out svg = { .buf = NULL };
+	const char *svg_path = o->qr.kind == CLI_QR_SVG ? o->qr.svg_path : NULL;
+	char host[256], digits[16], period[16];
+	const char *issuer = o->issuer, *uri, *codes;
+	const char *fields[5];
+	int svgfd = -1, r;
+
+	if (o->secret_set)
+		return cli_usage_error(CMD, "--secret is for root only; the helper makes your "
+		                       "secret");
+	r = cli_self_begin(&self, CMD, o->user);
+	if (r != 0)
+		return r;
+	if (!issuer) {
+		default_issuer(host, sizeof host);
+		issuer = host;
+	}
+	(void)snprintf(digits, sizeof digits, "%u", o->otp.digits);
+	(void)snprintf(period, sizeof period, "%u", o->otp.period);
+	fields[0] = method_name(&o->otp);
+	fields[1] = alg_name(o->otp.alg);
+	fields[2] = digits;
+	fields[3] = period;
+	fields[4] = issuer;
+
+	/* The SVG file is claimed first: a name already taken costs no
+	 * password try and changes nothing. */
+	if (svg_path) {
+		r = cli_new_file_create(svg_path, &svgfd);
+		if (r == -EEXIST)
+			return cli_fail(CMD, "%s already exists; refusing to overwrite it", svg_path);
+		if (r < 0)
+			return cli_fail(CMD, "cannot write %s: %s", svg_path, sspr_strerror(r));
+	}
+	r = cli_self_auth(&self, "enroll", o->force,
+	                  "you are already enrolled (use --force to replace it; that takes "
+	                  "a current code too)");
+	if (r == 0)
+		r = cli_self_do(&self, fields, SSPR_ELEMENTSOF(fields));
+	if (r != 0) {
+		if (svgfd >= 0)
+			cli_new_file_discard(svg_path, svgfd);
+		return r;
+	}
+
+	/* Enrolled now: what the app needs, as the admin's enroll shows it. */
+	uri = self.rep->nfields == 2 ? self.rep->field[0].data : "";
+	codes = self.rep->nfields == 2 ? self.rep->field[1].data : "";
+	cli_out_str(&out, uri);
+	cli_out_str(&out, "\n");
+	r = uri_ok(uri) ? 0 : -SSPR_E_PROTO;
+	if (r == 0)
+		r = cli_qr_render(uri, o->qr.kind == CLI_QR_SVG ? CLI_QR_NONE : o->qr.kind, &out);
+	if (r == 0 && svg_path)
+		r = cli_qr_render(uri, CLI_QR_SVG, &svg);
+	if (r == 0 && cli_self_codes(codes, &out) < 0)
+		r = -SSPR_E_PROTO;
+	if (r < 0) {
+		if (svgfd >= 0)
+			cli_new_file_discard(svg_path, svgfd);
+		return cli_fail(CMD, "you are enrolled, but the helper's answer cannot be shown "
+		                "(%s); run 'sspr-cli enroll --force' again",
+		                r == -SSPR_E_PROTO ? "malformed" : sspr_strerror(r));
+	}
+	r = cli_out_write(&out, STDOUT_FILENO);
+	if (r < 0) {
+		if (svgfd >= 0)
+			cli_new_file_discard(svg_path, svgfd);
+		return cli_fail(CMD, "cannot write the output: %s; you are enrolled with a secret "
+		                "nobody saw: run 'sspr-cli enroll --force' again",
+		                sspr_strerror(r));
+	}
+	if (svg_path) {
+		r = cli_new_file_finish(svg_path, svgfd, &svg);
+		if (r < 0)
+			return cli_fail(CMD, "you are enrolled, but %s cannot be written: %s; use "
+			                "the URI above", svg_path, sspr_strerror(r));
+		fprintf(stderr, "%s %s: QR code written to %s; it holds the secret: delete it "
+		        "once scanned\n", CLI_PROG, CMD, svg_path);
+	}
+	return CLI_EXIT_OK;
+}
+
 int cli_enroll(int argc, char **argv)
 {
 	_cleanup_(cli_ctx_done) struct cli_ctx ctx = { .cmd = CMD };
@@ -336,11 +454,8 @@ int cli_enroll(int argc, char **argv)
 	r = cli_ctx_init(&ctx, CMD);
 	if (r != 0)
 		return r;
-	if (!ctx.admin) {
-		fprintf(stderr, "%s: self-service enrollment is not available yet; run as root\n",
-		        CLI_PROG);
-		return CLI_EXIT_FAIL;
-	}
+	if (!ctx.admin)
+		return enroll_self(&o);
 	if (!o.user)
 		return cli_usage_error(CMD, "USER is required when run as root");
 	r = cli_ctx_load_config(&ctx);

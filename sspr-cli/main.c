@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* sspr-cli: the admin command line of pam_sspr (SPEC section 6).
+/* sspr-cli: the admin command line of pam_sspr (SPEC section 6), and the
+ * self-service of ordinary users for their own account (self.c).
  *
  * Thin: each subcommand parses its options, calls the core and reports.
  * Exit codes: 0 success, 1 refused or failed, 2 usage error.  Help goes to
@@ -44,6 +45,15 @@ static void usage(FILE *f)
 	           "Options:\n"
 	           "  -h, --help     show this help\n"
 	           "  -V, --version  show the version\n"
+	           "\n"
+	           "Every command but policy lint needs root, except self-service: an\n"
+	           "ordinary user may run enroll, status and recovery-codes for their own\n"
+	           "account when self_enroll = yes, after giving the current password.\n"
+	           "\n"
+	           "Testing aids (ignored when run setuid): SSPR_ROOT=DIR takes every path\n"
+	           "from a test root and acts as admin; SSPR_CLI_SELF=1 takes the\n"
+	           "self-service path even there (or as root); SSPR_HELPER=PATH runs that\n"
+	           "helper for self-service.\n"
 	           "\n"
 	           "Run '%s COMMAND --help' for the options of a command; see sspr-cli(8).\n",
 	        CLI_PROG);

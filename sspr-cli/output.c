@@ -198,17 +198,21 @@ const char *cli_iso8601(int64_t t, char buf[static 32])
 	return buf;
 }
 
-int cli_write_new_file(const char *path, const struct cli_out *o)
+int cli_new_file_create(const char *path, int *ret_fd)
 {
-	int fd, r;
-
-	if (o->failed)
-		return -ENOMEM;
 	/* O_EXCL: never overwrite, never follow a planted symlink. */
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+
 	if (fd < 0)
 		return -errno;
-	r = cli_out_write(o, fd);
+	*ret_fd = fd;
+	return 0;
+}
+
+int cli_new_file_finish(const char *path, int fd, const struct cli_out *o)
+{
+	int r = cli_out_write(o, fd);
+
 	if (r == 0 && fsync(fd) < 0 && errno != EINVAL)
 		r = -errno;
 	if (close(fd) < 0 && errno != EINTR && r == 0)
@@ -216,4 +220,22 @@ int cli_write_new_file(const char *path, const struct cli_out *o)
 	if (r < 0)
 		(void)unlink(path);
 	return r;
+}
+
+void cli_new_file_discard(const char *path, int fd)
+{
+	(void)close(fd);
+	(void)unlink(path);
+}
+
+int cli_write_new_file(const char *path, const struct cli_out *o)
+{
+	int fd = -1, r;
+
+	if (o->failed)
+		return -ENOMEM;
+	r = cli_new_file_create(path, &fd);
+	if (r < 0)
+		return r;
+	return cli_new_file_finish(path, fd, o);
 }

@@ -26,13 +26,20 @@ static const char usage_text[] =
 	"is void.  Each code works once, at the verification-code prompt, in any\n"
 	"case and with or without the dash.  The codes are shown only now and\n"
 	"stored only as keyed hashes: give them to USER only.  How many:\n"
-	"recovery_codes in sspr.conf (default 10).  Never reads standard input.\n"
+	"recovery_codes in sspr.conf (default 10).\n"
 	"\n"
 	"Options:\n"
 	"  -h, --help    show this help\n"
 	"\n"
-	"USER is required when run as root.  Exits 1 when USER is not enrolled\n"
-	"(not_enrolled) or recovery_codes is 0.\n";
+	"As root, USER is required and standard input is never read.  Exits 1\n"
+	"when USER is not enrolled (not_enrolled) or recovery_codes is 0.\n"
+	"\n"
+	"Self-service: an ordinary user may renew their own codes (USER omitted or\n"
+	"their own name) when self_enroll = yes, after giving the current password\n"
+	"(\"Current password: \", from the terminal, or the first line of standard\n"
+	"input when that is not a terminal) and, when a set exists, a current code\n"
+	"(\"Verification code: \", or the second line; one of the old recovery\n"
+	"codes works too).  Replacing a set is announced at the next login.\n";
 
 int cli_rc_make(struct cli_ctx *ctx, const struct sspr_account *a, unsigned n,
                 struct cli_rc *ret)
@@ -127,6 +134,37 @@ static int check_enrolled(int usersfd, const struct sspr_account *a, bool again)
 	                again ? "; nothing was stored, discard the codes shown above" : "");
 }
 
+/* Self-service: a new set for the caller, made by the helper after the
+ * current password (and a current code when a set exists). */
+static int recovery_codes_self(const char *user)
+{
+	_cleanup_(cli_self_end) struct cli_self self = { .cmd = CMD };
+	_cleanup_(cli_out_free) struct cli_out out = { .buf = NULL };
+	int r;
+
+	r = cli_self_begin(&self, CMD, user);
+	if (r != 0)
+		return r;
+	r = cli_self_auth(&self, "recovery-codes", true, NULL);
+	if (r == 0)
+		r = cli_self_do(&self, NULL, 0);
+	if (r != 0)
+		return r;
+	r = self.rep->nfields == 2 ? cli_self_codes(self.rep->field[1].data, &out) : -EINVAL;
+	if (r == 0)
+		return cli_fail(CMD, "no recovery codes were issued (recovery_codes = 0 in "
+		                "sspr.conf); any earlier set is void");
+	if (r < 0)
+		return cli_fail(CMD, "the helper's answer cannot be shown; run 'sspr-cli "
+		                "recovery-codes' again");
+	r = cli_out_write(&out, STDOUT_FILENO);
+	if (r < 0)
+		return cli_fail(CMD, "cannot write the output: %s; the new codes are stored and the "
+		                "old ones void: run 'sspr-cli recovery-codes' again",
+		                sspr_strerror(r));
+	return CLI_EXIT_OK;
+}
+
 int cli_recovery_codes(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -159,11 +197,8 @@ int cli_recovery_codes(int argc, char **argv)
 	r = cli_ctx_init(&ctx, CMD);
 	if (r != 0)
 		return r;
-	if (!ctx.admin) {
-		fprintf(stderr, "%s: self-service recovery codes are not available yet; run as "
-		        "root\n", CLI_PROG);
-		return CLI_EXIT_FAIL;
-	}
+	if (!ctx.admin)
+		return recovery_codes_self(user);
 	if (!user)
 		return cli_usage_error(CMD, "USER is required when run as root");
 	r = cli_ctx_load_config(&ctx);

@@ -12,7 +12,10 @@
  * Not enrolled: type .. last_used are left out.  HOTP: period is null.
  * last_used is null until a code has been accepted; recovery_codes is
  * null when no set was ever issued (0 when all are used); locked_until is
- * null unless a timed lockout is running; last_failure null when none. */
+ * null unless a timed lockout is running; last_failure null when none.
+ * Self-service (an ordinary user's own status, through the helper): the
+ * rate-limit keys locked .. last_failure are left out, as are the lock and
+ * failure lines of the text. */
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -44,12 +47,19 @@ static const char usage_text[] =
 	"                recent_failures, consecutive_failures, last_failure\n"
 	"  -h, --help    show this help\n"
 	"\n"
-	"USER is required when run as root.  Exits 0 for any existing user.\n";
+	"USER is required when run as root.  Exits 0 for any existing user.\n"
+	"\n"
+	"Self-service: an ordinary user may see their own status (USER omitted or\n"
+	"their own name) when self_enroll = yes, after giving the current password\n"
+	"(\"Current password: \", from the terminal, or the first line of standard\n"
+	"input when that is not a terminal).  The rate-limit state is then not\n"
+	"shown: no lock and failure lines, and no locked .. last_failure keys.\n";
 
 /* What status shows besides the record. */
 struct status_extra {
 	bool have_codes;        /* a set was issued */
 	unsigned codes_left;
+	bool rl_known;          /* rl was read (admin); self-service: not shown */
 	struct sspr_rl_status rl;
 	time_t now;
 };
@@ -100,6 +110,10 @@ static void print_json(struct cli_out *o, const struct sspr_account *a,
 		cli_out_fmt(o, ",\"recovery_codes\":%u", x->codes_left);
 	else
 		cli_out_str(o, ",\"recovery_codes\":null");
+	if (!x->rl_known) {
+		cli_out_str(o, "}\n");
+		return;
+	}
 	cli_out_fmt(o, ",\"locked\":%s", rl_locked(x) ? "true" : "false");
 	if (!x->rl.hard_locked && x->rl.locked_until > (int64_t)x->now)
 		cli_out_fmt(o, ",\"locked_until\":\"%s\"", cli_iso8601(x->rl.locked_until, t));
@@ -138,6 +152,8 @@ static void print_text(struct cli_out *o, const struct sspr_account *a,
 		cli_out_fmt(o, "recovery codes: %u left\n", x->codes_left);
 	else
 		cli_out_str(o, "recovery codes: none issued\n");
+	if (!x->rl_known)
+		return;
 	if (x->rl.hard_locked)
 		cli_out_str(o, "lock:           hard-locked (until sspr-cli unlock)\n");
 	else if (x->rl.locked_until > (int64_t)x->now)
@@ -196,6 +212,135 @@ static int load_tally(struct cli_ctx *ctx, const struct sspr_account *a,
 	return 0;
 }
 
+/* The helper's self-service answer: "enrolled=no", or "enrolled=yes
+ * type=T algorithm=A digits=N period=N created=N last_used=N
+ * recovery_codes=N" (-1: none issued).  Unknown keys are skipped.
+ * Returns 0 or -SSPR_E_PROTO. */
+static int parse_self_status(const char *text, struct sspr_record *rec, bool *ret_enrolled,
+                             struct status_extra *x)
+{
+	static const char *const keys[] = { "enrolled", "type", "algorithm", "digits", "period",
+		                            "created", "last_used", "recovery_codes" };
+	unsigned seen = 0;
+	const char *p = text;
+
+	while (*p) {
+		char kv[64], *val;
+		size_t n = strcspn(p, " ");
+		long long v = 0;
+		size_t k;
+
+		if (n == 0 || n >= sizeof kv)
+			return -SSPR_E_PROTO;
+		memcpy(kv, p, n);
+		kv[n] = '\0';
+		p += n;
+		if (*p == ' ' && *++p == '\0')
+			return -SSPR_E_PROTO;
+		val = strchr(kv, '=');
+		if (!val)
+			return -SSPR_E_PROTO;
+		*val++ = '\0';
+		for (k = 0; k < SSPR_ELEMENTSOF(keys) && strcmp(kv, keys[k]) != 0; k++)
+			;
+		if (k == SSPR_ELEMENTSOF(keys))
+			continue;
+		if (seen & (1u << k))
+			return -SSPR_E_PROTO;
+		seen |= 1u << k;
+		switch (k) {
+		case 0:
+			if (strcmp(val, "yes") != 0 && strcmp(val, "no") != 0)
+				return -SSPR_E_PROTO;
+			*ret_enrolled = strcmp(val, "yes") == 0;
+			break;
+		case 1:
+			if (strcmp(val, "totp") != 0 && strcmp(val, "hotp") != 0)
+				return -SSPR_E_PROTO;
+			rec->otp.type = strcmp(val, "hotp") == 0 ? SSPR_OTP_HOTP : SSPR_OTP_TOTP;
+			break;
+		case 2:
+			if (strcmp(val, "sha1") == 0)
+				rec->otp.alg = SSPR_OTP_SHA1;
+			else if (strcmp(val, "sha256") == 0)
+				rec->otp.alg = SSPR_OTP_SHA256;
+			else if (strcmp(val, "sha512") == 0)
+				rec->otp.alg = SSPR_OTP_SHA512;
+			else
+				return -SSPR_E_PROTO;
+			break;
+		case 3:
+			if (sspr_strtonum(val, 6, 8, &v) < 0)
+				return -SSPR_E_PROTO;
+			rec->otp.digits = (unsigned)v;
+			break;
+		case 4:
+			if (sspr_strtonum(val, 1, 300, &v) < 0)
+				return -SSPR_E_PROTO;
+			rec->otp.period = (unsigned)v;
+			break;
+		case 5:
+		case 6:
+			if (sspr_strtonum(val, 0, INT64_MAX, &v) < 0)
+				return -SSPR_E_PROTO;
+			if (k == 5)
+				rec->created = v;
+			else
+				rec->last_used = v;
+			break;
+		case 7:
+			if (sspr_strtonum(val, -1, SSPR_RC_MAX, &v) < 0)
+				return -SSPR_E_PROTO;
+			x->have_codes = v >= 0;
+			x->codes_left = v >= 0 ? (unsigned)v : 0;
+			break;
+		}
+	}
+	if (!(seen & 1u))
+		return -SSPR_E_PROTO;
+	/* enrolled: everything about the authenticator */
+	if (*ret_enrolled && (seen & 0x7eu) != 0x7eu)
+		return -SSPR_E_PROTO;
+	return 0;
+}
+
+/* Self-service: the caller's own status, from the helper after the
+ * current password; no rate-limit state. */
+static int status_self(const char *user, bool json)
+{
+	_cleanup_(cli_self_end) struct cli_self self = { .cmd = CMD };
+	_cleanup_(cli_out_free) struct cli_out out = { .buf = NULL };
+	_cleanup_record_ struct sspr_record *rec = sspr_record_new();
+	struct sspr_account acct = { .exists = true };
+	struct status_extra x = { .now = sspr_now(), .rl_known = false };
+	bool enrolled = false;
+	int r;
+
+	if (!rec)
+		return cli_fail(CMD, "%s", sspr_strerror(-ENOMEM));
+	r = cli_self_begin(&self, CMD, user);
+	if (r != 0)
+		return r;
+	r = cli_self_auth(&self, "status", false, "unexpected answer from the helper");
+	if (r == 0)
+		r = cli_self_do(&self, NULL, 0);
+	if (r != 0)
+		return r;
+	if (self.rep->nfields != 1 ||
+	    parse_self_status(self.rep->field[0].data, rec, &enrolled, &x) < 0)
+		return cli_fail(NULL, "unexpected answer from the helper");
+	(void)sspr_strlcpy(acct.name, self.user, sizeof acct.name);
+	acct.uid = self.uid;
+	if (json)
+		print_json(&out, &acct, enrolled ? rec : NULL, &x);
+	else
+		print_text(&out, &acct, enrolled ? rec : NULL, &x);
+	r = cli_out_write(&out, STDOUT_FILENO);
+	if (r < 0)
+		return cli_fail(CMD, "cannot write the output: %s", sspr_strerror(r));
+	return CLI_EXIT_OK;
+}
+
 int cli_status(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -209,7 +354,7 @@ int cli_status(int argc, char **argv)
 	_cleanup_record_ struct sspr_record *rec = NULL;
 	_cleanup_close_ int usersfd = -1;
 	const char *user = NULL;
-	struct status_extra x = { .now = sspr_now() };
+	struct status_extra x = { .now = sspr_now(), .rl_known = true };
 	bool json = false, enrolled = false;
 	int c, r;
 
@@ -232,11 +377,8 @@ int cli_status(int argc, char **argv)
 	r = cli_ctx_init(&ctx, CMD);
 	if (r != 0)
 		return r;
-	if (!ctx.admin) {
-		fprintf(stderr, "%s: self-service status is not available yet; run as root\n",
-		        CLI_PROG);
-		return CLI_EXIT_FAIL;
-	}
+	if (!ctx.admin)
+		return status_self(user, json);
 	if (!user)
 		return cli_usage_error(CMD, "USER is required when run as root");
 	r = cli_ctx_load_config(&ctx);

@@ -699,6 +699,10 @@ static enum state on_self(struct sspr_session *s, const struct sspr_msg *in,
 		reply(out, SSPR_ST_FAIL, "unknown_user");
 		return ST_END;
 	}
+	if (strcmp(s->self_op, "recovery-codes") == 0 && s->cfg.recovery_codes == 0) {
+		reply(out, SSPR_ST_FAIL, "no recovery codes are issued here (recovery_codes = 0)");
+		return ST_END;
+	}
 	if (!s->cfg.self_enroll) {
 		struct sspr_kv kv[] = { { "reason", "self_enroll" }, { "op", s->self_op } };
 
@@ -873,6 +877,8 @@ static int self_enroll(struct sspr_session *s, const struct sspr_msg *in, char *
 		r = 0;
 	if (r == 0 && s->cfg.recovery_codes > 0)
 		r = issue_codes(s, ufd, codes, codelen);
+	else if (r == 0 && sspr_rc_remove(ufd, s->acct.uid) == -SSPR_E_NOT_DURABLE)
+		r = 0; /* no codes here: an old set must not outlive the enrollment */
 	if (r == 0)
 		memcpy(uri_out, uri, strlen(uri) + 1);
 	return r;

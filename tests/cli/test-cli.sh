@@ -8,8 +8,8 @@
 # usage: test-cli.sh SSPR_CLI CONFDIR SRCDIR [WITH_DEVLOG LOGCATCH [HELPER
 #                    PROTO_CLIENT [RL_CHARGE]]]
 # HELPER and PROTO_CLIENT (tests/helper) let the helper accept recovery
-# codes the CLI issued; RL_CHARGE (tests/cli/rl-charge.c) counts failures
-# for status and unlock.  SSPR_HAVE_PWQUALITY=0|1 says how sspr-cli was
+# codes the CLI issued, and HELPER drives self-service (SSPR_CLI_SELF=1);
+# RL_CHARGE (tests/cli/rl-charge.c) counts failures for status and unlock.  SSPR_HAVE_PWQUALITY=0|1 says how sspr-cli was
 # built (else ldd tells).
 set -euo pipefail
 
@@ -738,7 +738,7 @@ lint_case 'min_uid = lots\n' '1:min_uid = "lots": not a decimal number'
 lint_case 'min_uid = -5\n' '1:min_uid = "-5": not a decimal number'
 lint_case 'deny = 0\n' '1:deny = "0": out of range 1..1000'
 lint_case 'min_length = 5\n' '1:min_length = "5": out of range 6..512'
-lint_case 'recovery_codes = 101\n' '1:recovery_codes = "101": out of range 0..100'
+lint_case 'recovery_codes = 41\n' '1:recovery_codes = "41": out of range 0..40'
 lint_case 'window = 99999999999999999999\n' '1:window = "99999999999999999999"'
 lint_case 'allow_remote = maybe\n' '1:allow_remote = "maybe": expected yes or no'
 lint_case 'hash = md5\n' '1:hash = "md5": weak hash method'
@@ -923,15 +923,18 @@ run 0 revoke alice
 ok
 
 # --- not admin: no root, no SSPR_ROOT --------------------------------------------
+# (self-service through a helper that is not there: see the end for the
+# real one)
+nohelper=$T/no/such/sspr-helper
 nonadmin() {
 	local rc
 	set +e
 	if [ "$(id -u)" = 0 ]; then
 		command -v setpriv >/dev/null || return 1
-		env -u SSPR_ROOT setpriv --reuid=65534 --regid=65534 --clear-groups -- \
-			"$cli" "$@" >"$T/out" 2>"$T/err" </dev/null
+		env -u SSPR_ROOT SSPR_HELPER="$nohelper" setpriv --reuid=65534 --regid=65534 \
+			--clear-groups -- "$cli" "$@" >"$T/out" 2>"$T/err" </dev/null
 	else
-		env -u SSPR_ROOT "$cli" "$@" >"$T/out" 2>"$T/err" </dev/null
+		env -u SSPR_ROOT SSPR_HELPER="$nohelper" "$cli" "$@" >"$T/out" 2>"$T/err" </dev/null
 	fi
 	rc=$?
 	set -e
@@ -942,11 +945,17 @@ if [ "$rc" = 126 ] || [ "$rc" = 127 ] || [ -z "$rc" ]; then
 	echo "note: cannot run sspr-cli as an ordinary user here, non-admin case not checked"
 else
 	[ "$rc" = 1 ] || fail "enroll as a user exited $rc"
-	expect_err "sspr-cli: self-service enrollment is not available yet; run as root"
+	expect_err "alice is not you: only your own account ("
+	expect_no_stdout
 	[ "$(nonadmin status)" = 1 ] || fail "status as a user"
+	expect_err_is "sspr-cli: cannot run the helper $nohelper (self-service needs it installed setuid root; see sspr-helper(8))"
 	[ "$(nonadmin revoke alice)" = 1 ] || fail "revoke as a user"
 	[ "$(nonadmin recovery-codes)" = 1 ] || fail "recovery-codes as a user"
-	expect_err "sspr-cli: self-service recovery codes are not available yet; run as root"
+	expect_err "sspr-cli: cannot run the helper $nohelper"
+	[ "$(nonadmin recovery-codes alice)" = 1 ] || fail "recovery-codes alice as a user"
+	expect_err "alice is not you: only your own account ("
+	[ "$(nonadmin enroll --secret "$SECRET" --qr none)" = 2 ] || fail "enroll --secret as a user"
+	expect_err "--secret is for root only"
 	[ "$(nonadmin unlock alice)" = 1 ] || fail "unlock as a user"
 	expect_err "sspr-cli unlock: only root may unlock a user"
 	[ "$(nonadmin policy check alice)" = 1 ] || fail "policy check as a user"
@@ -1021,6 +1030,351 @@ EOF
 	fi
 else
 	echo "note: with-devlog.sh not given, audit lines not checked"
+fi
+
+# --- self-service: a user's own account, through the real helper ----------------
+# SSPR_CLI_SELF=1 takes an ordinary user's path in the test root; the helper
+# (not setuid) runs as we do.  Our own uid is "grace" in a swapped passwd
+# file, with a known password; "alice" is someone else.
+if [ -n "$helper" ] && [ -x "$helper" ]; then
+	myuid=$(id -u) mygid=$(id -g)
+	other=4242
+	[ "$myuid" != "$other" ] || other=4243
+	for f in passwd group shadow; do cp "$ROOT/etc/$f" "$T/$f.self-keep"; done
+	cat > "$ROOT/etc/passwd" <<EOF
+grace:x:$myuid:$mygid:Grace:/home/grace:/bin/bash
+alice:x:$other:$mygid:Alice:/home/alice:/bin/bash
+EOF
+	printf 'grace:x:%s:\n' "$mygid" > "$ROOT/etc/group"
+	PW=Current-Pass-1
+	# shellcheck disable=SC2016 # a crypt hash: SHA-512 of Current-Pass-1
+	hk='$6$saltsaltsaltsalt$c9JIefE8rRfGSfightZiv86dwPYZBT/Wq5nWJp/xt9dvaFfslx99zm7US/u2ZG7l9.QYt2d1E3MRlhKjrDMea0'
+	printf 'grace:%s:20000:0:99999:7:::\nalice:%s:20000:0:99999:7:::\n' "$hk" "$hk" \
+		> "$ROOT/etc/shadow"
+	# our uid may be root's: the uid range and deny_users must let it in
+	sed -e 's/^min_uid = .*/min_uid = 0/' -e 's/^max_uid = .*/max_uid = 4294967294/' \
+		-e 's/^deny_users = .*/deny_users =/' "$T/conf.keep" > "$conf"
+	cp "$conf" "$T/conf.self"
+	notice=$ROOT/var/lib/sspr/notices/$myuid.reenroll
+	NOW=$((NOW + 3600))
+
+	# self RC INPUT ARGS...: sspr-cli as grace, INPUT (printf format) on
+	# stdin; stdout in $T/out, stderr in $T/err; fails unless it exits RC.
+	self() {
+		local want=$1 rc
+		# shellcheck disable=SC2059 # the input is a printf format
+		printf "$2" > "$T/in"
+		shift 2
+		set +e
+		env LD_PRELOAD="$nw" NSS_WRAPPER_PASSWD="$ROOT/etc/passwd" \
+			NSS_WRAPPER_GROUP="$ROOT/etc/group" SSPR_ROOT="$ROOT" SSPR_NOW="$NOW" \
+			SSPR_CLI_SELF=1 SSPR_HELPER="$helper" \
+			"$cli" "$@" >"$T/out" 2>"$T/err" <"$T/in"
+		rc=$?
+		set -e
+		[ "$rc" = "$want" ] || fail "self-service sspr-cli $* exited $rc, expected $want
+--- stdout:
+$(cat "$T/out")
+--- stderr:
+$(cat "$T/err")"
+		ok
+	}
+	# the secret of the URI on the first line of stdout
+	uri_secret() { head -n 1 "$T/out" | sed -n 's/.*[?&]secret=\([A-Z2-7]*\)&.*/\1/p'; }
+	have_oath=0
+	command -v oathtool >/dev/null && have_oath=1
+	totp() { oathtool --totp -b "$1" -N "@$NOW"; }
+
+	# a first enrollment: the password is enough
+	[ ! -e "$users/$myuid" ] || fail "a record for uid $myuid before self-service"
+	ok
+	self 0 "$PW\n" enroll --qr none --issuer Test
+	take_codes 10
+	[ ! -s "$T/err" ] || fail "self enroll wrote to stderr: $(cat "$T/err")"
+	ok
+	s1=$(uri_secret)
+	[ ${#s1} = 32 ] || fail "self enroll: no 20-byte secret in $(cat "$T/out")"
+	ok
+	expect_out_is "otpauth://totp/Test:grace?secret=$s1&issuer=Test&algorithm=SHA1&digits=6&period=30"
+	[ -f "$users/$myuid" ] || fail "self enroll stored no record"
+	[ "$(mode_of "$users/$myuid")" = 600 ] || fail "record mode $(mode_of "$users/$myuid")"
+	[ -f "$users/$myuid.codes" ] || fail "self enroll stored no recovery codes"
+	[ ! -e "$notice" ] || fail "a first enrollment left a notice"
+	ok
+	run 0 status grace --json
+	expect_out '"user":"grace","uid":'"$myuid"',"enrolled":true,"type":"totp","algorithm":"sha1","digits":6,"period":30,"created":"'"$(iso "$NOW")"'","last_used":null,"recovery_codes":10,'"$RL0"
+
+	# a wrong password: refused and counted against the name
+	self 1 "not-the-password\n" status
+	expect_err_is "Wrong password."
+	expect_no_stdout
+	run 0 status grace --json; expect_out '"recent_failures":1,"consecutive_failures":1,'
+	# no password at all: nothing asked of the helper, nothing counted
+	self 1 "" status; expect_err "no password: give your current password on the first line"
+	self 1 "\n" status; expect_err "no password"
+	run 0 status grace --json; expect_out '"recent_failures":1,'
+
+	# the caller's own account only
+	for c in enroll status recovery-codes; do
+		self 1 "$PW\n" "$c" alice
+		expect_err_is "sspr-cli $c: alice is not you: only your own account (grace) without root"
+		expect_no_stdout
+	done
+	self 1 "$PW\n" status ghost; expect_err "ghost is not you"
+	self 2 "$PW\n" enroll --secret "$SECRET" --qr none; expect_err "--secret is for root only"
+	self 2 "$PW\n" enroll --digits 7; expect_err "--digits"
+	self 2 "$PW\n" status --bogus; expect_err "unknown option '--bogus'"
+	self 0 "" status --help; expect_out "Self-service:"
+	self 0 "" enroll --help; expect_out "Self-service:"
+	self 0 "" recovery-codes --help; expect_out "Self-service:"
+	self 0 "" --help; expect_out "SSPR_CLI_SELF=1"
+	# the admin commands stay the admin's
+	self 1 "" revoke grace; expect_err "only root"
+	self 1 "" unlock grace; expect_err "only root"
+
+	# status as the user: the same layout, without the rate-limit state
+	self 0 "$PW\n" status
+	expect_out_is "user:           grace
+uid:            $myuid
+enrolled:       yes
+type:           totp
+algorithm:      sha1
+digits:         6
+period:         30
+created:        $(iso "$NOW")
+last used:      never
+recovery codes: 10 left"
+	self 0 "$PW\n" status grace --json
+	expect_out_is '{"user":"grace","uid":'"$myuid"',"enrolled":true,"type":"totp","algorithm":"sha1","digits":6,"period":30,"created":"'"$(iso "$NOW")"'","last_used":null,"recovery_codes":10}'
+	run 0 status grace --json; expect_out '"consecutive_failures":0,'
+
+	# replacing the enrollment takes --force and a current code
+	cp "$users/$myuid" "$T/self-rec1"
+	self 1 "$PW\n" enroll --qr none
+	expect_err_is "sspr-cli enroll: you are already enrolled (use --force to replace it; that takes a current code too)"
+	expect_no_stdout
+	self 1 "$PW\n" enroll --force --qr none
+	expect_err_is "sspr-cli enroll: a current code is needed: give it on the second line of standard input"
+	expect_no_stdout
+	cmp -s "$users/$myuid" "$T/self-rec1" || fail "a refused re-enrollment changed the record"
+	[ ! -e "$notice" ] || fail "a refused re-enrollment left a notice"
+	ok
+	if [ "$have_oath" = 1 ]; then
+		NOW=$((NOW + 60))
+		code=$(totp "$s1")
+		bad=$(printf '%06d' $(( (10#$code + 1) % 1000000 )))
+		self 1 "$PW\n$bad\n" enroll --force --qr none
+		expect_err_is "Invalid code."; expect_no_stdout
+		run 0 status grace --json; expect_out '"recent_failures":2,'
+		cmp -s "$users/$myuid" "$T/self-rec1" || fail "a wrong code changed the record"
+		ok
+		self 0 "$PW\n$code\n" enroll --force --qr none --hotp --digits 8 --issuer H
+		take_codes 10
+		s2=$(uri_secret)
+		if [ ${#s2} != 32 ] || [ "$s2" = "$s1" ]; then fail "re-enrollment kept the secret"; fi
+		ok
+		expect_out_is "otpauth://hotp/H:grace?secret=$s2&issuer=H&algorithm=SHA1&digits=8&counter=0"
+		[ -f "$notice" ] || fail "a re-enrollment left no notice"
+		grep -qx 'kind reenroll' "$notice" || fail "notice: $(cat "$notice")"
+		grep -qx 'service sspr-cli' "$notice" || fail "notice: $(cat "$notice")"
+		ok
+		self 0 "$PW\n" status
+		expect_out "type:           hotp"
+		expect_out "digits:         8"
+		if grep -q "^period:" "$T/out"; then fail "HOTP status shows a period"; fi
+		ok
+		rm -f "$notice"
+		# back to TOTP, by a code of the HOTP authenticator (counter 0)
+		code=$(oathtool --hotp -d 8 -b "$s2" -c 0)
+		self 0 "$PW\n$code\n" enroll --force --qr none --issuer Test
+		take_codes 10
+		s3=$(uri_secret)
+		[ -f "$notice" ] || fail "a re-enrollment left no notice"
+		ok
+		cp "$T/codes" "$T/self-codes1"
+
+		# new recovery codes: a current code, or one of the old codes
+		NOW=$((NOW + 60))
+		self 1 "$PW\n" recovery-codes; expect_err "a current code is needed"
+		self 0 "$PW\n$(totp "$s3")\n" recovery-codes
+		take_codes 10
+		expect_no_stdout
+		cp "$T/codes" "$T/self-codes2"
+		[ -z "$(sort "$T/self-codes1" "$T/self-codes2" | uniq -d)" ] || fail "a new set repeats a code"
+		ok
+		self 1 "$PW\n$(sed -n 1p "$T/self-codes1")\n" recovery-codes
+		expect_err_is "Invalid code."
+		c=$(sed -n 2p "$T/self-codes2")
+		low=${c/-/}
+		self 0 "$PW\n ${low,,} \r\n" recovery-codes
+		take_codes 10
+		run 0 status grace --json; expect_out '"recovery_codes":10,'
+		expect_out '"last_used":"'"$(iso "$NOW")"'"'
+
+		# the QR code, drawn as the admin's enroll draws it
+		NOW=$((NOW + 60))
+		self 0 "$PW\n$(totp "$s3")\n" enroll --force --issuer Example
+		take_codes 10
+		s4=$(uri_secret)
+		secret_only_in_uri "$s4"
+		tail -n +2 "$T/out" > "$T/self.qr"
+		[ "$(wc -l < "$T/self.qr")" -ge 15 ] || fail "self enroll: QR code too short"
+		if grep -qv '^[█▀▄ ]*$' "$T/self.qr"; then fail "self enroll: not half blocks"; fi
+		ok
+		NOW=$((NOW + 60))
+		self 0 "$PW\n$(totp "$s4")\n" enroll --force --issuer Example --qr ansi
+		take_codes 10
+		s5=$(uri_secret)
+		tail -n +2 "$T/out" > "$T/self.qr"
+		grep -q $'\e\\[40m' "$T/self.qr" || fail "self ansi: no dark modules"
+		ok
+		NOW=$((NOW + 60))
+		self 0 "$PW\n$(totp "$s5")\n" enroll --force --issuer Example --qr "svg:$T/self.svg"
+		take_codes 10
+		s6=$(uri_secret)
+		expect_out_is "otpauth://totp/Example:grace?secret=$s6&issuer=Example&algorithm=SHA1&digits=6&period=30"
+		expect_err "QR code written to $T/self.svg"
+		grep -q '</svg>' "$T/self.svg" || fail "self enroll: no SVG"
+		[ "$(mode_of "$T/self.svg")" = 600 ] || fail "SVG mode $(mode_of "$T/self.svg")"
+		ok
+		# a taken file name: refused before the password is asked
+		cp "$users/$myuid" "$T/self-rec2"
+		run 0 status grace --json; grep -o '"recent_failures":[0-9]*' "$T/out" > "$T/rf1"
+		NOW=$((NOW + 60))
+		self 1 "wrong\n" enroll --force --qr "svg:$T/self.svg"
+		expect_err_is "sspr-cli enroll: $T/self.svg already exists; refusing to overwrite it"
+		run 0 status grace --json; grep -o '"recent_failures":[0-9]*' "$T/out" > "$T/rf2"
+		cmp -s "$T/rf1" "$T/rf2" || fail "a refused SVG name cost a password try"
+		cmp -s "$users/$myuid" "$T/self-rec2" || fail "a refused SVG name changed the record"
+		ok
+		# refused in the helper: the SVG file claimed is removed again
+		self 1 "wrong\n" enroll --force --qr "svg:$T/self2.svg"
+		expect_err_is "Wrong password."
+		[ ! -e "$T/self2.svg" ] || fail "a refused enrollment left its SVG file"
+		ok
+	else
+		echo "note: oathtool missing, self-service with a current code not checked"
+	fi
+
+	# rate limits: deny = 2, failures of the password count
+	NOW=$((NOW + 3600))
+	sed -i 's/^deny = .*/deny = 2/' "$conf"
+	self 1 "wrong-1\n" status; expect_err_is "Wrong password."
+	self 1 "wrong-2\n" status; expect_err_is "Wrong password.
+Too many failures; try again later."
+	self 1 "$PW\n" status; expect_err_is "Too many failures; try again later."
+	expect_no_stdout
+	run 0 status grace --json; expect_out '"locked":true,'
+	run 0 unlock grace
+	self 0 "$PW\n" status; expect_out "enrolled:       yes"
+	cp "$T/conf.self" "$conf"
+
+	# self_enroll = no: refused, for status too
+	sed -i 's/^self_enroll = .*/self_enroll = no/' "$conf"
+	for c in enroll status recovery-codes; do
+		self 1 "$PW\n" "$c"
+		expect_err_is "sspr-cli: refused: self-service is off (self_enroll = no)"
+		expect_no_stdout
+	done
+	cp "$T/conf.self" "$conf"
+	# the policy still decides who may enroll (status stays open)
+	sed -i 's/^deny_users =.*/deny_users = grace/' "$conf"
+	self 1 "$PW\n" enroll --force --qr none; expect_err_is "sspr-cli: refused: deny_user"
+	self 0 "$PW\n" status; expect_out "enrolled:       yes"
+	cp "$T/conf.self" "$conf"
+
+	# not enrolled: status says so, recovery codes are refused, an
+	# enrollment needs no code
+	run 0 revoke grace
+	self 0 "$PW\n" status
+	expect_out_is "user:           grace
+uid:            $myuid
+enrolled:       no
+recovery codes: none issued"
+	self 0 "$PW\n" status --json
+	expect_out_is '{"user":"grace","uid":'"$myuid"',"enrolled":false,"recovery_codes":null}'
+	self 1 "$PW\n" recovery-codes; expect_err_is "sspr-cli: refused: not_enrolled"
+	self 0 "$PW\n" enroll --qr none --algorithm sha256 --period 60; take_codes 10
+	expect_out "&algorithm=SHA256&digits=6&period=60"
+
+	# on a terminal: echo off for the password, asked again after a
+	# wrong one (python3's pty module plays the terminal)
+	if command -v python3 >/dev/null; then
+		cat > "$T/onterm.py" <<'PY'
+import os, pty, signal, sys
+signal.alarm(60)
+answers = os.environ["ANSWERS"].split("|")
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], sys.argv[1:])
+buf, pos = b"", 0
+def more():
+    global buf
+    try:
+        d = os.read(fd, 4096)
+    except OSError:
+        d = b""
+    buf += d
+    return bool(d)
+for a in answers:
+    while True:
+        hits = [(buf.find(p, pos), p) for p in (b"Current password: ", b"Verification code: ")]
+        hits = [h for h in hits if h[0] >= 0]
+        if hits:
+            i, p = min(hits)
+            pos = i + len(p)
+            break
+        if not more():
+            break
+    os.write(fd, a.encode() + b"\n")
+while more():
+    pass
+_, st = os.waitpid(pid, 0)
+sys.stdout.write(buf.decode("utf-8", "replace").replace("\r\n", "\n"))
+sys.exit(os.waitstatus_to_exitcode(st))
+PY
+		set +e
+		ANSWERS="wrong-pass-typed|$PW" env LD_PRELOAD="$nw" NSS_WRAPPER_PASSWD="$ROOT/etc/passwd" \
+			NSS_WRAPPER_GROUP="$ROOT/etc/group" SSPR_ROOT="$ROOT" SSPR_NOW="$NOW" \
+			SSPR_CLI_SELF=1 SSPR_HELPER="$helper" python3 "$T/onterm.py" "$cli" status \
+			>"$T/out" 2>"$T/err"
+		rc=$?
+		set -e
+		[ "$rc" = 0 ] || fail "status on a terminal exited $rc: $(cat "$T/out" "$T/err")"
+		ok
+		expect_out_is "Current password: 
+Wrong password.
+Current password: 
+user:           grace
+uid:            $myuid
+enrolled:       yes
+type:           totp
+algorithm:      sha256
+digits:         6
+period:         60
+created:        $(iso "$NOW")
+last used:      never
+recovery codes: 10 left"
+	else
+		echo "note: python3 missing, self-service on a terminal not checked"
+	fi
+
+	# recovery_codes = 0: an enrollment without codes, and none to renew
+	run 0 revoke grace
+	sed -i 's/^recovery_codes = .*/recovery_codes = 0/' "$conf"
+	self 0 "$PW\n" enroll --qr none
+	[ "$(wc -l < "$T/out")" = 1 ] || fail "codes with recovery_codes = 0: $(cat "$T/out")"
+	expect_out "otpauth://totp/"
+	self 1 "$PW\n" recovery-codes; expect_no_stdout
+	cp "$T/conf.self" "$conf"
+
+	# leave nothing of grace behind
+	run 0 revoke grace
+	rm -f "$notice"
+	for f in passwd group shadow; do cp "$T/$f.self-keep" "$ROOT/etc/$f"; done
+	cp "$T/conf.keep" "$conf"
+else
+	echo "note: helper not given, self-service not checked"
 fi
 
 echo "PASS: $n checks"

@@ -551,7 +551,7 @@ static const struct bad bad_configs[] = {
 	{ "max_tallies = 10000001\n", 1, "max_tallies" },
 	{ "min_length = 5\n", 1, "min_length = \"5\"" },
 	{ "min_length = 513\n", 1, "min_length" },
-	{ "recovery_codes = 101\n", 1, "recovery_codes" },
+	{ "recovery_codes = 41\n", 1, "recovery_codes" },
 	{ "window = +1\n", 1, "window = \"+1\"" },
 	{ "window = 0x1\n", 1, "window = \"0x1\"" },
 	{ "window = 1 2\n", 1, "window = \"1 2\"" },
