@@ -107,26 +107,7 @@ int sspr_notice_text(const struct sspr_notice *n, char *out, size_t outlen)
 
 static int open_notices(const char *statedir, int create, int *ret_fd)
 {
-	_cleanup_close_ int sfd = -1;
-	struct stat st;
-	int fd;
-
-	sfd = open(statedir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (sfd < 0)
-		return -errno;
-	if (fstat(sfd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022))
-		return -SSPR_E_UNSAFE_FILE;
-	if (create && mkdirat(sfd, "notices", 0700) < 0 && errno != EEXIST)
-		return -errno;
-	fd = openat(sfd, "notices", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0 || st.st_uid != geteuid() || (st.st_mode & 022)) {
-		(void)close(fd);
-		return -SSPR_E_UNSAFE_FILE;
-	}
-	*ret_fd = fd;
-	return 0;
+	return sspr_state_open_dir(statedir, "notices", create, ret_fd);
 }
 
 int sspr_notice_store(const char *statedir, uid_t uid, const struct sspr_notice *n)

@@ -75,6 +75,7 @@
 #include "sspr/common.h"
 #include "sspr/hostkey.h"
 #include "sspr/ratelimit.h"
+#include "sspr/statefile.h"
 
 #define TALLY_MAGIC "sspr-tally 1"
 #define TALLY_HASH_LEN 16          /* BLAKE2b-128 */
@@ -384,17 +385,6 @@ static int open_errno(int e)
 	return (e == ELOOP || e == ENOTDIR || e == ENXIO) ? -SSPR_E_UNSAFE_FILE : -e;
 }
 
-static int check_dir(int fd)
-{
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0)
-		return -SSPR_E_UNSAFE_FILE;
-	return 0;
-}
-
 /* Regular, ours, one link, private. */
 static int check_stat(const struct stat *st)
 {
@@ -404,37 +394,11 @@ static int check_stat(const struct stat *st)
 	return 0;
 }
 
-static int open_dir_at(int dirfd, const char *name, int create, int *ret_fd)
-{
-	_cleanup_close_ int fd = -1;
-	int r;
-
-	if (create && mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return open_errno(errno);
-	r = check_dir(fd);
-	if (r < 0)
-		return r;
-	*ret_fd = fd;
-	fd = -1;
-	return 0;
-}
-
 int sspr_rl_open(const char *statedir, int create, int *ret_dirfd)
 {
-	_cleanup_close_ int sfd = -1;
-	int r;
-
-	if (!statedir || !*statedir || !ret_dirfd)
-		return -EINVAL;
 	if (sodium_init() < 0)
 		return -EIO;
-	r = open_dir_at(AT_FDCWD, statedir, create, &sfd);
-	if (r < 0)
-		return r;
-	return open_dir_at(sfd, "tally", create, ret_dirfd);
+	return sspr_state_open_dir(statedir, "tally", create, ret_dirfd);
 }
 
 /* "u-HEX" / "s-HEX": keyed BLAKE2b-128 over "kind\0" + s. */
@@ -529,44 +493,19 @@ static int lock_take(int dirfd, const char *fname, int timeout_ms, int *ret_fd)
  * untouched on failure. */
 static int tally_read(int dirfd, const char *fname, struct sspr_tally *t, bool *ret_exists)
 {
-	_cleanup_free_ char *buf = NULL;
-	_cleanup_close_ int fd = -1;
-	struct stat st;
+	_cleanup_secure_ char *buf = NULL;
 	size_t got = 0;
 	int r;
 
-	fd = openat(dirfd, fname, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		if (errno != ENOENT)
-			return open_errno(errno);
+	r = sspr_state_read(dirfd, fname, SSPR_TALLY_MAX, &buf, &got);
+	if (r == -ENOENT) {
 		memset(t, 0, sizeof *t);
 		if (ret_exists)
 			*ret_exists = false;
 		return 0;
 	}
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	r = check_stat(&st);
 	if (r < 0)
 		return r;
-	buf = malloc(SSPR_TALLY_MAX + 1);
-	if (!buf)
-		return -ENOMEM;
-	/* Read one byte past the cap so an oversized file is noticed. */
-	while (got < SSPR_TALLY_MAX + 1) {
-		ssize_t n = read(fd, buf + got, SSPR_TALLY_MAX + 1 - got);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got > SSPR_TALLY_MAX)
-		return -SSPR_E_RECORD;
 	r = sspr_tally_parse(t, buf, got);
 	if (r < 0)
 		return r;
@@ -575,86 +514,18 @@ static int tally_read(int dirfd, const char *fname, struct sspr_tally *t, bool *
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Create an unpredictable ".FILE.XXXXXXXX" beside the tally. */
-static int create_temp(int dirfd, const char *fname, char tmp[TALLY_NAME_MAX + 16], int *ret_fd)
-{
-	int tries;
-
-	for (tries = 0; tries < 16; tries++) {
-		uint32_t rnd;
-		int fd;
-
-		randombytes_buf(&rnd, sizeof rnd);
-		(void)snprintf(tmp, TALLY_NAME_MAX + 16, ".%s.%08" PRIx32, fname, rnd);
-		fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			*ret_fd = fd;
-			return 0;
-		}
-		if (errno != EEXIST)
-			return -errno;
-	}
-	return -EEXIST;
-}
-
 /* Atomically replace fname (call with its lock held); durable (file and
  * directory fsync'd) when it returns 0. */
 static int tally_store(int dirfd, const char *fname, const struct sspr_tally *t)
 {
 	_cleanup_free_ char *text = NULL;
-	_cleanup_close_ int fd = -1;
-	char tmp[TALLY_NAME_MAX + 16];
 	size_t len = 0;
 	int r;
 
-	if (sodium_init() < 0)
-		return -EIO;
 	r = sspr_tally_format(t, &text, &len);
 	if (r < 0)
 		return r;
-	r = create_temp(dirfd, fname, tmp, &fd);
-	if (r < 0)
-		return r;
-	r = write_all(fd, text, len);
-	if (r < 0)
-		goto fail;
-	if (fsync(fd) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	/* A failed close may mean lost data (NFS); EINTR still closed it. */
-	if (close(fd) < 0 && errno != EINTR) {
-		r = -errno;
-		fd = -1;
-		goto fail;
-	}
-	fd = -1;
-	if (renameat(dirfd, tmp, dirfd, fname) < 0) {
-		r = -errno;
-		goto fail;
-	}
-	if (fsync(dirfd) < 0)
-		return -SSPR_E_NOT_DURABLE;
-	return 0;
-fail:
-	(void)unlinkat(dirfd, tmp, 0);
-	return r;
+	return sspr_state_write(dirfd, fname, text, len);
 }
 
 /* Remove fname and then its lock file (call with the lock held).  Does

@@ -367,54 +367,16 @@ out:
 
 /* --- state directory ---------------------------------------------------- */
 
-/* A directory we may keep secrets in: ours, not writable by others. */
-static int check_dir(int fd)
+int sspr_state_open_users(const char *statedir, int create, int *ret_fd)
 {
-	struct stat st;
-
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0)
-		return -SSPR_E_UNSAFE_FILE;
-	return 0;
+	return sspr_state_open_dir(statedir, "users", create, ret_fd);
 }
 
-/* errno of an O_NOFOLLOW open: a symlink where a file or directory
- * should be is an unsafe file, not a missing one. */
+/* errno of an O_NOFOLLOW open: a symlink where a file should be is an
+ * unsafe file, not a missing one. */
 static int open_errno(int e)
 {
 	return (e == ELOOP || e == ENOTDIR) ? -SSPR_E_UNSAFE_FILE : -e;
-}
-
-static int open_dir_at(int dirfd, const char *name, int create, int *ret_fd)
-{
-	_cleanup_close_ int fd = -1;
-	int r;
-
-	if (create && mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
-		return -errno;
-	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return open_errno(errno);
-	r = check_dir(fd);
-	if (r < 0)
-		return r;
-	*ret_fd = fd;
-	fd = -1;
-	return 0;
-}
-
-int sspr_state_open_users(const char *statedir, int create, int *ret_fd)
-{
-	_cleanup_close_ int sfd = -1;
-	int r;
-
-	if (!statedir || !*statedir || !ret_fd)
-		return -EINVAL;
-	r = open_dir_at(AT_FDCWD, statedir, create, &sfd);
-	if (r < 0)
-		return r;
-	return open_dir_at(sfd, "users", create, ret_fd);
 }
 
 static int64_t monotonic_ms(void)

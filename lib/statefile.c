@@ -22,6 +22,46 @@ int sspr_state_check_file(int fd)
 	return 0;
 }
 
+/* A symlink (or a socket, or a file) where a directory or file should be
+ * is an unsafe file, not a missing one. */
+static int open_errno(int e)
+{
+	return (e == ELOOP || e == ENOTDIR || e == ENXIO) ? -SSPR_E_UNSAFE_FILE : -e;
+}
+
+static int open_dir_at(int dirfd, const char *name, int create, int *ret_fd)
+{
+	_cleanup_close_ int fd = -1;
+	struct stat st;
+
+	if (create && mkdirat(dirfd, name, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return open_errno(errno);
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	/* a directory we may keep secrets in: ours, not writable by others */
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022) != 0)
+		return -SSPR_E_UNSAFE_FILE;
+	*ret_fd = fd;
+	fd = -1;
+	return 0;
+}
+
+int sspr_state_open_dir(const char *statedir, const char *sub, int create, int *ret_fd)
+{
+	_cleanup_close_ int sfd = -1;
+	int r;
+
+	if (!statedir || !*statedir || !sub || !ret_fd)
+		return -EINVAL;
+	r = open_dir_at(AT_FDCWD, statedir, create, &sfd);
+	if (r < 0)
+		return r;
+	return open_dir_at(sfd, sub, create, ret_fd);
+}
+
 int sspr_state_read(int dirfd, const char *name, size_t cap, char **ret, size_t *ret_len)
 {
 	_cleanup_secure_ char *buf = NULL;
@@ -33,8 +73,7 @@ int sspr_state_read(int dirfd, const char *name, size_t cap, char **ret, size_t 
 		return -EINVAL;
 	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
-		return errno == ENOENT ? -ENOENT
-		     : (errno == ELOOP || errno == ENOTDIR) ? -SSPR_E_UNSAFE_FILE : -errno;
+		return open_errno(errno);
 	r = sspr_state_check_file(fd);
 	if (r < 0)
 		return r;

@@ -6,6 +6,12 @@
 
 #include <stddef.h>
 
+/* Open statedir/sub (creating both, 0700, when create): each opened
+ * O_NOFOLLOW|O_DIRECTORY, owned by the effective uid, not writable by
+ * group or others.  *ret_fd is sub.  Returns 0, -SSPR_E_UNSAFE_FILE or
+ * a negative errno. */
+int sspr_state_open_dir(const char *statedir, const char *sub, int create, int *ret_fd);
+
 /* Open name in dirfd (O_NOFOLLOW|O_NONBLOCK: a symlink or FIFO planted
  * there neither redirects nor blocks us), check it (regular, owned by the
  * effective uid, one link, no group/other bits) and read it whole.  *ret
