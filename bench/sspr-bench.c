@@ -7,8 +7,9 @@
  *   chpasswd    `chpasswd -e -R DIR` on an identical copy (root only);
  *   floor       the least a safe rewrite does: map the file, write a
  *               copy with the new hash, fsync, rename, fsync the directory.
- * Each is run N times, interleaved (the order rotates every round), and
- * the median is reported, with the ratios ours/floor and
+ * Each is run N times, interleaved (a balanced order, see `order`), each
+ * run after a syncfs() so that it pays for its own writes only, and the
+ * median is reported, with the ratios ours/floor and
  * ours+exec/chpasswd.  Hashes are precomputed: the cost of one yescrypt
  * hash at libxcrypt's default cost is measured and reported on its own.
  * Not a test: run it with bench/run-bench.sh. */
@@ -38,6 +39,15 @@
 #define CHPASSWD "/usr/sbin/chpasswd"
 
 enum { OURS, OURS_EXEC, CHPASSWD_, FLOOR, NCOLS };
+
+/* The order of the contenders in round r % 4: a balanced Latin square
+ * (Williams design), so that over 4 rounds each one runs right after
+ * each other one exactly once.  (What a contender leaves behind, such as
+ * freed blocks to discard, is paid by the next; a plain rotation would
+ * always make the same one pay for chpasswd.) */
+static const int order[NCOLS][NCOLS] = {
+	{ 0, 1, 3, 2 }, { 1, 2, 0, 3 }, { 2, 3, 1, 0 }, { 3, 0, 2, 1 },
+};
 
 static const char *self;
 
@@ -297,12 +307,16 @@ static double run_floor(const struct tree *t, const char *hash, size_t hash_off)
 		die(tmp);
 	if (writev(out, iov, 3) != st.st_size)
 		die("writev"); /* a regular file on a local disk: no short write */
+	/* Unmapped before the rename, so the old file is freed there, before
+	 * the directory fsync, as ours frees the old shadow- before its own
+	 * (else the freeing, and the discard of its blocks, would fall into
+	 * the next contender's journal commit). */
+	(void)munmap(map, (size_t)st.st_size);
 	if (fsync(out) < 0 || close(out) < 0 || rename(tmp, src) < 0)
 		die(tmp);
 	dfd = open(t->floor_, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (dfd < 0 || fsync(dfd) < 0 || close(dfd) < 0)
 		die(t->floor_);
-	(void)munmap(map, (size_t)st.st_size);
 	return now_ms() - t0;
 }
 
@@ -330,7 +344,8 @@ static double hash_median(int n)
 static void usage(void)
 {
 	fputs("usage: sspr-bench [-n RUNS] [-d DIR] [-s N,N,...] [--no-chpasswd] [--keep]\n"
-	      "  -n RUNS   runs of each contender per size (default 7, at most 101)\n"
+	      "  -n RUNS   runs of each contender per size (default 8, at most 101;\n"
+	      "            a multiple of 4 keeps the order balanced)\n"
 	      "  -d DIR    where the files go (default /var/tmp; fsync is measured there)\n"
 	      "  -s SIZES  user counts (default 1000,10000,100000,1000000)\n", stderr);
 	exit(2);
@@ -344,11 +359,12 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long sizes[MAX_SIZES] = { 1000, 10000, 100000, 1000000 };
-	int nsizes = 4, runs = 7, c;
+	int nsizes = 4, runs = 8, c;
 	const char *dir = "/var/tmp";
 	bool with_chpasswd = true, keep = false;
 	char workdir[PATH_MAX], hashes[2][128];
 	long long v;
+	int wfd;
 
 	if (argc == 5 && strcmp(argv[1], "--write-one") == 0) {
 		int r = sspr_shadow_update(argv[2], argv[3], argv[4], TODAY);
@@ -402,6 +418,9 @@ int main(int argc, char **argv)
 	join(workdir, sizeof workdir, dir, "/sspr-bench.XXXXXX");
 	if (!mkdtemp(workdir))
 		die(workdir);
+	wfd = open(workdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (wfd < 0)
+		die(workdir);
 	fake_hash(hashes[0], sizeof hashes[0], 7777777);
 	fake_hash(hashes[1], sizeof hashes[1], 8888888);
 
@@ -445,8 +464,13 @@ int main(int argc, char **argv)
 			const char *h = hashes[r % 2];
 
 			for (int k = 0; k < NCOLS; k++) {
-				int col = (k + r) % NCOLS; /* rotate the order */
+				int col = order[r % NCOLS][k];
 
+				/* Untimed: flush what the previous contender left
+				 * dirty (chpasswd does not fsync its backup), else
+				 * the next fsync pays for it (ext4 data=ordered). */
+				if (syncfs(wfd) < 0)
+					die("syncfs");
 				switch (col) {
 				case OURS: t[col][r] = run_ours(&tr, h); break;
 				case OURS_EXEC: t[col][r] = run_ours_exec(&tr, h); break;
@@ -470,6 +494,7 @@ int main(int argc, char **argv)
 		if (!keep)
 			rm_tree(tr.base);
 	}
+	(void)close(wfd);
 	if (!keep)
 		(void)rmdir(workdir);
 	return 0;

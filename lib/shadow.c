@@ -122,40 +122,25 @@ static size_t next_line(const char *text, size_t len, size_t pos, struct span *r
 	return end + 1;
 }
 
-/* The line that starts at off: content without its ending, as next_line. */
-static struct span line_at(const char *text, size_t len, size_t off)
-{
-	struct span l;
-
-	(void)next_line(text, len, off, &l);
-	return l;
-}
-
-/* Find the one line that names user: the text starts with "user:", or
- * "\nuser:" occurs in it.  One memmem pass over the text, whatever the
- * number of lines. */
+/* Find the one line that names user: one memchr a line and a look at its
+ * first byte.  (glibc's memmem of "\nuser:" is several times slower on a
+ * shadow file, whose lines all start alike.) */
 static int find_line(const char *text, size_t len, const char *user, struct span *ret)
 {
-	char pat[SSPR_FIELD_MAX + 2];
-	size_t ulen = strlen(user), plen = ulen + 2, pos = 0, found = 0;
+	size_t ulen = strlen(user), pos = 0, found = 0;
 	struct span hit = { 0, 0 };
 
-	pat[0] = '\n';
-	memcpy(pat + 1, user, ulen);
-	pat[ulen + 1] = ':';
-	if (len > ulen && memcmp(text, pat + 1, ulen + 1) == 0) {
-		found++;
-		hit = line_at(text, len, 0);
-	}
 	while (pos < len) {
-		const char *p = memmem(text + pos, len - pos, pat, plen);
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t end = nl ? (size_t)(nl - text) : len;
 
-		if (!p)
-			break;
-		pos = (size_t)(p - text) + 1; /* the line starts after the '\n' */
-		if (++found > 1)
-			return -SSPR_E_DUP_LINE;
-		hit = line_at(text, len, pos);
+		if (end - pos > ulen && text[pos] == user[0] && text[pos + ulen] == ':' &&
+		    memcmp(text + pos, user, ulen) == 0) {
+			if (++found > 1)
+				return -SSPR_E_DUP_LINE;
+			(void)next_line(text, len, pos, &hit);
+		}
+		pos = end + 1;
 	}
 	if (!found)
 		return -SSPR_E_NO_LINE;
@@ -821,53 +806,42 @@ static bool has_prefix(const char *s, const char *prefix)
 
 /* Remove what a crashed run of ours left behind: a temporary new file, or
  * a link to an old shadow that never became shadow-.  Safe because every
- * writer of these names holds the lock we hold now. */
+ * writer of these names holds the lock we hold now.  getdents64 on dirfd
+ * itself (fresh, used for *at calls only): no second open, no DIR. */
 static int remove_stale(int dirfd)
 {
-	struct dirent *de;
-	DIR *d;
-	int fd, r = 0;
+	char buf[8192] __attribute__((aligned(8)));
 
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		(void)close(fd);
-		return r;
-	}
 	for (;;) {
-		errno = 0;
-		de = readdir(d);
-		if (!de) {
-			if (errno)
-				r = -errno;
-			break;
+		ssize_t n = getdents64(dirfd, buf, sizeof buf);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
 		}
-		if (!has_prefix(de->d_name, TMP_PREFIX) && !has_prefix(de->d_name, BAK_PREFIX))
-			continue;
-		if (unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT) {
-			r = -errno;
-			break;
+		if (n == 0)
+			return 0;
+		for (ssize_t off = 0; off < n;) {
+			const struct dirent64 *de = (const struct dirent64 *)(void *)(buf + off);
+
+			off += de->d_reclen;
+			if (!has_prefix(de->d_name, TMP_PREFIX) && !has_prefix(de->d_name, BAK_PREFIX))
+				continue;
+			if (unlinkat(dirfd, de->d_name, 0) < 0 && errno != ENOENT)
+				return -errno;
 		}
 	}
-	if (closedir(d) < 0 && r == 0)
-		r = -errno;
-	return r;
 }
 
-/* prefix + 32 random hex digits: a name nobody can guess in advance.
- * getrandom() itself, not libsodium's wrapper, which aborts on an error. */
-static int random_name(char *buf, size_t size, const char *prefix)
+/* Random bytes from getrandom() itself, not libsodium's wrapper, which
+ * aborts on an error. */
+static int get_random(unsigned char *buf, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char rnd[RAND_BYTES];
-	char digits[2 * RAND_BYTES + 1];
 	size_t got = 0;
 
-	while (got < sizeof rnd) {
-		ssize_t k = getrandom(rnd + got, sizeof rnd - got, 0);
+	while (got < len) {
+		ssize_t k = getrandom(buf + got, len - got, 0);
 
 		if (k < 0) {
 			if (errno == EINTR)
@@ -876,13 +850,22 @@ static int random_name(char *buf, size_t size, const char *prefix)
 		}
 		got += (size_t)k;
 	}
-	for (size_t i = 0; i < sizeof rnd; i++) {
+	return 0;
+}
+
+/* prefix + 32 hex digits of rnd: a name nobody can guess in advance. */
+static void random_name(char *buf, size_t size, const char *prefix,
+                        const unsigned char rnd[RAND_BYTES])
+{
+	static const char hex[] = "0123456789abcdef";
+	char digits[2 * RAND_BYTES + 1];
+
+	for (size_t i = 0; i < RAND_BYTES; i++) {
 		digits[2 * i] = hex[rnd[i] >> 4];
 		digits[2 * i + 1] = hex[rnd[i] & 15];
 	}
 	digits[sizeof digits - 1] = '\0';
 	(void)snprintf(buf, size, "%s%s", prefix, digits);
-	return 0;
 }
 
 /* Write iov[0..cnt) whole, over short writes and EINTR. */
@@ -971,19 +954,16 @@ static int copy_context(int oldfd, int newfd)
 #endif
 }
 
-/* Create the new file under an unpredictable name with the old file's
+/* Create the new file under its unpredictable name with the old file's
  * owner, group, mode and SELinux context, write it whole and fsync it.
  * On failure the temporary file is already removed. */
 static int write_temp(int dirfd, int oldfd, const struct stat *old, const char *text,
-                      size_t len, const struct plan *p, char *name, size_t namesize)
+                      size_t len, const struct plan *p, const char *name)
 {
 	struct stat st;
 	int fd, r;
 
 	r = check_fsize(p->newlen);
-	if (r < 0)
-		return r;
-	r = random_name(name, namesize, TMP_PREFIX);
 	if (r < 0)
 		return r;
 	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -1023,26 +1003,24 @@ fail:
 	return r;
 }
 
-/* shadow- must be something a rename can replace. */
-static int check_backup_slot(int dirfd)
+/* shadow- must be something a rename can replace.  *ret_st is its stat,
+ * st_nlink 0 when there is none. */
+static int check_backup_slot(int dirfd, struct stat *ret_st)
 {
-	struct stat st;
-
-	if (fstatat(dirfd, BACKUP_NAME, &st, AT_SYMLINK_NOFOLLOW) < 0)
+	if (fstatat(dirfd, BACKUP_NAME, ret_st, AT_SYMLINK_NOFOLLOW) < 0) {
+		memset(ret_st, 0, sizeof *ret_st);
 		return errno == ENOENT ? 0 : -errno;
-	return S_ISDIR(st.st_mode) ? -SSPR_E_UNSAFE_FILE : 0;
+	}
+	return S_ISDIR(ret_st->st_mode) ? -SSPR_E_UNSAFE_FILE : 0;
 }
 
-/* Link the old file under a temporary name, and check that the link is
+/* Link the old file under its temporary name, and check that the link is
  * the inode we read (shadow was not replaced behind the lock's back). */
-static int link_old(int dirfd, const struct stat *old, char *name, size_t namesize)
+static int link_old(int dirfd, const struct stat *old, const char *name)
 {
 	struct stat st;
 	int r;
 
-	r = random_name(name, namesize, BAK_PREFIX);
-	if (r < 0)
-		return r;
 	if (linkat(dirfd, SHADOW_NAME, dirfd, name, 0) < 0)
 		return -errno;
 	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
@@ -1080,29 +1058,39 @@ static int rewrite_locked(int dirfd, plan_fn fn, const void *ctx)
 {
 	_cleanup_close_ int oldfd = -1;
 	char tmpname[NAME_MAX_LEN], bakname[NAME_MAX_LEN];
+	unsigned char rnd[2 * RAND_BYTES];
 	struct plan p = { 0 };
-	bool tmp_made = false, bak_made = false;
+	bool tmp_made = false, bak_made = false, bak_is_old;
 	struct text old = { NULL, 0, false };
-	struct stat st;
+	struct stat st, bst;
 	int r;
 
 	r = remove_stale(dirfd);
 	if (r < 0)
 		return r;
-	r = check_backup_slot(dirfd);
+	r = check_backup_slot(dirfd, &bst);
 	if (r < 0)
 		return r;
 	r = read_shadow(dirfd, &st, &old, &oldfd);
 	if (r < 0)
 		return r;
+	/* shadow- a second name of shadow (a crash of an older writer, or a
+	 * hand-made link): renaming our link over it will do nothing (POSIX:
+	 * same file), so the link is removed by name after. */
+	bak_is_old = bst.st_nlink && bst.st_dev == st.st_dev && bst.st_ino == st.st_ino;
 	r = fn(old.p, old.len, ctx, &p);
 	if (r < 0)
 		goto out;
-	r = write_temp(dirfd, oldfd, &st, old.p, old.len, &p, tmpname, sizeof tmpname);
+	r = get_random(rnd, sizeof rnd);
+	if (r < 0)
+		goto out;
+	random_name(tmpname, sizeof tmpname, TMP_PREFIX, rnd);
+	random_name(bakname, sizeof bakname, BAK_PREFIX, rnd + RAND_BYTES);
+	r = write_temp(dirfd, oldfd, &st, old.p, old.len, &p, tmpname);
 	if (r < 0)
 		goto out;
 	tmp_made = true;
-	r = link_old(dirfd, &st, bakname, sizeof bakname);
+	r = link_old(dirfd, &st, bakname);
 	if (r < 0)
 		goto out;
 	bak_made = true;
@@ -1118,12 +1106,9 @@ static int rewrite_locked(int dirfd, plan_fn fn, const void *ctx)
 	if (renameat(dirfd, bakname, dirfd, BACKUP_NAME) < 0) {
 		r = -SSPR_E_NOT_DURABLE;
 	} else {
-		/* When shadow- already was a link of the old shadow (a crash of
-		 * an older writer, or a hand-made link) the rename did nothing
-		 * (POSIX: same file) and left the temporary name. */
-		if (unlinkat(dirfd, bakname, 0) < 0 && errno != ENOENT)
-			r = -SSPR_E_NOT_DURABLE;
-		bak_made = false;
+		bak_made = bak_is_old; /* the rename left the name: remove it */
+		if (bak_made && unlinkat(dirfd, bakname, 0) == 0)
+			bak_made = false;
 	}
 	if (fsync(dirfd) < 0)
 		r = -SSPR_E_NOT_DURABLE;
@@ -1135,6 +1120,7 @@ out:
 		(void)unlinkat(dirfd, bakname, 0);
 	plan_free(&p);
 	free_text(&old);
+	sspr_wipe(rnd, sizeof rnd);
 	return r;
 }
 

@@ -67,7 +67,12 @@ static void reset_limits(bool elevated)
 			rl.rlim_cur = rl.rlim_max = 1024;
 		else if (res[i] == RLIMIT_STACK)
 			rl.rlim_cur = rl.rlim_max = 8 * 1024 * 1024;
-		(void)setrlimit(res[i], &rl);
+		if (setrlimit(res[i], &rl) < 0 && getrlimit(res[i], &rl) == 0) {
+			/* without CAP_SYS_RESOURCE the hard limit stays: take
+			 * all of it */
+			rl.rlim_cur = rl.rlim_max;
+			(void)setrlimit(res[i], &rl);
+		}
 	}
 }
 
