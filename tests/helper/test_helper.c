@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "sspr/common.h"
 #include "sspr/otp.h"
 #include "sspr/proto.h"
 #include "sspr/record.h"
@@ -330,16 +331,35 @@ static void test_refuses_terminal_on_stdin(void **state)
 	close(m);
 }
 
-/* A config error fails closed: no code is ever accepted. */
+/* A config error fails closed: no session starts, whatever the error
+ * (a sample of the lint table's kinds of bad line). */
 static void test_config_error_fails_closed(void **state)
 {
-	struct child c;
+	static const char *const bad[] = {
+		"services = sshd\nwindow = many\n",
+		"services = sshd\nbogus_key = 1\n",
+		"services = sshd\nservices = login\n",
+		"services = sshd\nmin_uid = 2000\nmax_uid = 1000\n",
+		"services = sshd\nhash = md5\n",
+		"services = sshd\non_success = maybe\n",
+		"services = sshd\nmax_code_tries = 0\n",
+		"services = sshd\njust some words\n",
+		"services = sshd\nconceal = perhaps\n",
+		"services = sshd\nnotify_user = root\n",
+		"services = sshd\nrecovery_codes = 41\n",
+		"services = sshd\nsession_timeout = 4\n",
+	};
 
 	(void)state;
-	spit(conf_path, "services = sshd\nwindow = many\n");
-	c = start(NULL);
-	assert_int_equal(hello(&c, "alice"), SSPR_ST_FAIL);
-	assert_int_equal(finish(&c), 1);
+	for (size_t i = 0; i < SSPR_ELEMENTSOF(bad); i++) {
+		struct child c;
+
+		spit(conf_path, bad[i]);
+		c = start(NULL);
+		if (hello(&c, "alice") != SSPR_ST_FAIL)
+			fail_msg("config %zu accepted: %s", i, bad[i]);
+		assert_int_equal(finish(&c), 1);
+	}
 }
 
 /* --- abuse: brute force and replay (issue: policy and abuse resistance) -- */
