@@ -750,10 +750,16 @@ static enum state on_self_password(struct sspr_session *s, const struct sspr_msg
 
 		audit(s, LOG_WARNING, "code_fail", kv, SSPR_ELEMENTSOF(kv));
 		if (rl.locked_now || rl.hard_locked_now) {
+			struct sspr_kv kl[] = { { "hard", rl.hard_locked_now ? "yes" : "no" } };
+
+			audit(s, LOG_WARNING, "locked", kl, SSPR_ELEMENTSOF(kl));
 			reply(out, SSPR_ST_RATE_LIMITED, "invalid");
 			return ST_END;
 		}
 		if (s->code_tries >= s->cfg.max_code_tries) {
+			struct sspr_kv kf[] = { { "reason", "max_code_tries" }, { "op", s->self_op } };
+
+			audit(s, LOG_WARNING, "reset_fail", kf, SSPR_ELEMENTSOF(kf));
 			reply(out, SSPR_ST_EXHAUSTED, NULL);
 			return ST_END;
 		}
