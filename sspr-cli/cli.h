@@ -97,6 +97,13 @@ void cli_ctx_done(struct cli_ctx *ctx);
  * sspr_account_free. */
 int cli_lookup(struct cli_ctx *ctx, const char *user, struct sspr_account *ret);
 
+/* The start of an admin command on one USER and no options but --help:
+ * parse argv, require admin (else fail with `refusal`), load the config
+ * and look USER up.  Returns true to go on; false with *ret_exit the exit
+ * status to return (0 after --help). */
+bool cli_admin_one_user(struct cli_ctx *ctx, int argc, char **argv, const char *usage_text,
+                        const char *refusal, struct sspr_account *acct, int *ret_exit);
+
 /* The refusal text for a verdict that does not allow: the first failing
  * rule, its explanation and reason code. */
 void cli_verdict_text(const struct sspr_verdict *v, char *out, size_t len);

@@ -2,6 +2,7 @@
 /* What every acting subcommand does first: decide whether it acts as
  * admin, find the paths, load sspr.conf with the one parser, open the
  * audit log; and the shared reporting of lookups and verdicts. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
@@ -179,4 +180,40 @@ const char *cli_uid_str(uid_t uid, char buf[static 16])
 {
 	(void)snprintf(buf, 16, "%u", (unsigned)uid);
 	return buf;
+}
+
+bool cli_admin_one_user(struct cli_ctx *ctx, int argc, char **argv, const char *usage_text,
+                        const char *refusal, struct sspr_account *acct, int *ret_exit)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *user;
+	int c;
+
+	while ((c = cli_getopt(ctx->cmd, argc, argv, ":h", longopts)) != -1) {
+		*ret_exit = c == 'h' ? cli_help(usage_text) : CLI_EXIT_USAGE;
+		return false;
+	}
+	if (optind >= argc) {
+		*ret_exit = cli_usage_error(ctx->cmd, "USER is required");
+		return false;
+	}
+	user = argv[optind++];
+	if (optind < argc) {
+		*ret_exit = cli_usage_error(ctx->cmd, "unexpected argument '%s'", cli_safe(argv[optind]));
+		return false;
+	}
+	*ret_exit = cli_ctx_init(ctx, ctx->cmd);
+	if (*ret_exit != 0)
+		return false;
+	if (!ctx->admin) {
+		*ret_exit = cli_fail(ctx->cmd, "%s", refusal);
+		return false;
+	}
+	*ret_exit = cli_ctx_load_config(ctx);
+	if (*ret_exit == 0)
+		*ret_exit = cli_lookup(ctx, user, acct);
+	return *ret_exit == 0;
 }

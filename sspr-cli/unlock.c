@@ -40,42 +40,15 @@ static void audit(const struct cli_ctx *ctx, const struct sspr_account *a, bool 
 
 int cli_unlock(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	_cleanup_(cli_ctx_done) struct cli_ctx ctx = { .cmd = CMD };
 	_cleanup_(sspr_account_free) struct sspr_account acct = { .exists = false };
 	_cleanup_secure_ unsigned char *key = NULL;
 	_cleanup_close_ int dirfd = -1;
-	const char *user;
 	bool was_locked = false;
-	int c, r;
+	int r;
 
-	while ((c = cli_getopt(CMD, argc, argv, ":h", longopts)) != -1) {
-		switch (c) {
-		case 'h':
-			return cli_help(usage_text);
-		default:
-			return CLI_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc)
-		return cli_usage_error(CMD, "USER is required");
-	user = argv[optind++];
-	if (optind < argc)
-		return cli_usage_error(CMD, "unexpected argument '%s'", cli_safe(argv[optind]));
-
-	r = cli_ctx_init(&ctx, CMD);
-	if (r != 0)
-		return r;
-	if (!ctx.admin)
-		return cli_fail(CMD, "only root may unlock a user");
-	r = cli_ctx_load_config(&ctx);
-	if (r != 0)
-		return r;
-	r = cli_lookup(&ctx, user, &acct);
-	if (r != 0)
+	if (!cli_admin_one_user(&ctx, argc, argv, usage_text, "only root may unlock a user", &acct,
+	                        &r))
 		return r;
 
 	/* No host key or no tally directory: nothing was ever counted. */
