@@ -558,6 +558,25 @@ static bool source_given(const char *source)
 	return source && *source && strcmp(source, "-") != 0;
 }
 
+/* The tally file names of name and (when not NULL) source, and their
+ * locks: always the name's first, then the source's, so two attempts
+ * never deadlock.  The locks are held through *ret_ulock / *ret_slock. */
+static int lock_name_and_source(int dirfd, const unsigned char *key, const char *name,
+                                const char *source, char uname[TALLY_NAME_MAX],
+                                char sname[TALLY_NAME_MAX], int *ret_ulock, int *ret_slock)
+{
+	int r;
+
+	r = keyed_name(key, "user", 'u', name, uname);
+	if (r == 0 && source)
+		r = keyed_name(key, "source", 's', source, sname);
+	if (r == 0)
+		r = lock_take(dirfd, uname, LOCK_TIMEOUT_MS, ret_ulock);
+	if (r == 0 && source)
+		r = lock_take(dirfd, sname, LOCK_TIMEOUT_MS, ret_slock);
+	return r;
+}
+
 /* --- session rates ------------------------------------------------------ */
 
 int sspr_rl_session(int dirfd, const struct sspr_config *c, bool per_caller, uid_t caller,
@@ -613,23 +632,10 @@ int sspr_rl_attempt(int dirfd, const struct sspr_config *c, const unsigned char 
 	if (dirfd < 0 || !c || !key || !name || !ret || now < 0)
 		return -EINVAL;
 	memset(&s, 0, sizeof s);
-	r = keyed_name(key, "user", 'u', name, uname);
+	r = lock_name_and_source(dirfd, key, name, has_source ? source : NULL, uname, sname,
+	                         &ulock, &slock);
 	if (r < 0)
 		return r;
-	if (has_source) {
-		r = keyed_name(key, "source", 's', source, sname);
-		if (r < 0)
-			return r;
-	}
-	/* Always the name's lock first, then the source's: no deadlock. */
-	r = lock_take(dirfd, uname, LOCK_TIMEOUT_MS, &ulock);
-	if (r < 0)
-		return r;
-	if (has_source) {
-		r = lock_take(dirfd, sname, LOCK_TIMEOUT_MS, &slock);
-		if (r < 0)
-			return r;
-	}
 	r = tally_read(dirfd, uname, &u, &u_exists);
 	if (r < 0)
 		return r;
@@ -701,22 +707,10 @@ int sspr_rl_success(int dirfd, const struct sspr_config *c, const unsigned char 
 
 	if (dirfd < 0 || !c || !key || !name || now < 0)
 		return -EINVAL;
-	r = keyed_name(key, "user", 'u', name, uname);
+	r = lock_name_and_source(dirfd, key, name, has_source ? source : NULL, uname, sname,
+	                         &ulock, &slock);
 	if (r < 0)
 		return r;
-	if (has_source) {
-		r = keyed_name(key, "source", 's', source, sname);
-		if (r < 0)
-			return r;
-	}
-	r = lock_take(dirfd, uname, LOCK_TIMEOUT_MS, &ulock);
-	if (r < 0)
-		return r;
-	if (has_source) {
-		r = lock_take(dirfd, sname, LOCK_TIMEOUT_MS, &slock);
-		if (r < 0)
-			return r;
-	}
 	r = tally_read(dirfd, uname, &u, &exists);
 	if (r < 0)
 		return r;
