@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include "sspr/common.h"
 #include "sspr/hostkey.h"
 
@@ -41,28 +43,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static void rm_rf(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-
-	if (d) {
-		while ((de = readdir(d))) {
-			char p[512];
-
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			(void)snprintf(p, sizeof p, "%s/%s", path, de->d_name);
-			if (de->d_type == DT_DIR)
-				rm_rf(p);
-			else
-				(void)unlink(p);
-		}
-		closedir(d);
-	}
-	(void)chmod(path, 0700);
-	(void)rmdir(path);
-}
 
 static int teardown(void **state)
 {

@@ -10,6 +10,8 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include "test-util.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -433,28 +435,6 @@ static int fs_setup(void **state)
 	return 0;
 }
 
-static void rm_rf(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-
-	if (d) {
-		while ((de = readdir(d))) {
-			char p[512];
-
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(p, sizeof p, "%s/%s", path, de->d_name);
-			if (de->d_type == DT_DIR)
-				rm_rf(p);
-			else
-				(void)unlink(p);
-		}
-		closedir(d);
-	}
-	(void)chmod(path, 0700);
-	(void)rmdir(path);
-}
 
 static int fs_teardown(void **state)
 {

@@ -15,6 +15,8 @@
 
 #include <cmocka.h>
 
+#include "test-util.h"
+
 #include "sspr/common.h"
 #include "sspr/statefile.h"
 
@@ -41,29 +43,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static void rm_rf(const char *path)
-{
-	struct dirent *de;
-	DIR *d;
-
-	(void)chmod(path, 0700);
-	d = opendir(path);
-	if (d) {
-		while ((de = readdir(d))) {
-			char p[512];
-
-			if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-				continue;
-			(void)snprintf(p, sizeof p, "%s/%s", path, de->d_name);
-			if (de->d_type == DT_DIR)
-				rm_rf(p);
-			else
-				(void)unlink(p);
-		}
-		closedir(d);
-	}
-	(void)rmdir(path);
-}
 
 static int teardown(void **state)
 {
