@@ -444,7 +444,7 @@ run_expect() {
 
 # common.exp: procedures for the expect scripts (source $T/common.exp)
 #   want STRING WHAT     the exact STRING must come next-ish, else fail
-#   ssh_spawn METHOD     ssh to E2E_USER at 127.0.0.1:E2E_PORT
+#   ssh_spawn METHOD [N] ssh to E2E_USER at 127.0.0.1:E2E_PORT, N password tries
 #   reset_dialog CODE NEWPW   from the code answer to "Your password has been reset."
 #   shell_echo WORD      at a shell prompt: echo WORD, see it, exit
 e2e_common_exp() {
@@ -460,11 +460,11 @@ proc want {str what} {
 		eof { fail "ended before $what" }
 	}
 }
-proc ssh_spawn {method} {
+proc ssh_spawn {method {prompts 1}} {
 	global env spawn_id
 	spawn ssh -F /dev/null -o PreferredAuthentications=$method \
 		-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-		-o LogLevel=ERROR -o NumberOfPasswordPrompts=1 -o ConnectTimeout=10 \
+		-o LogLevel=ERROR -o NumberOfPasswordPrompts=$prompts -o ConnectTimeout=10 \
 		-p $env(E2E_PORT) $env(E2E_USER)@127.0.0.1
 }
 proc reset_dialog {code newpw} {
