@@ -78,6 +78,9 @@ int cli_ctx_load_config(struct cli_ctx *ctx)
 		if (r < 0)
 			return cli_fail(ctx->cmd, "%s", sspr_strerror(r));
 	}
+	/* an admin's events go to the signed journal too (SPEC section 7) */
+	if (ctx->admin)
+		sspr_audit_use_journal(ctx->paths.statedir);
 	if (r < 0) {
 		sspr_audit_open(CLI_PROG, LOG_AUTHPRIV);
 		for (size_t i = 0; i < d.n; i++) {

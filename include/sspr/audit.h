@@ -4,6 +4,7 @@
 #pragma once
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct sspr_kv {
 	const char *key;   /* a fixed identifier: [a-z_]+ */
@@ -27,9 +28,21 @@ long sspr_audit_format(char *out, size_t outlen, const char *event,
 /* openlog(ident, LOG_PID, facility) for the helper or CLI (never the
  * module). */
 void sspr_audit_open(const char *ident, int facility);
-/* Format and syslog at LOG_NOTICE (LOG_WARNING for failures of the
- * caller's choosing: prio). */
-void sspr_audit_log(int prio, const char *event, const struct sspr_kv *kv, size_t n);
+/* From now on also append every event to the signed journal in
+ * statedir/journal (journal.h): the helper, and the CLI as admin. */
+void sspr_audit_use_journal(const char *statedir);
+
+/* Format, append to the journal (when in use) and syslog at prio, with
+ * " seq=N" added (the journal entry; "seq=-" when the append failed, which
+ * is logged as a journal_error line of its own and never stops the
+ * event).  Returns the seq, 0 without one. */
+uint64_t sspr_audit_log(int prio, const char *event, const struct sspr_kv *kv, size_t n);
+
+/* Read the next "key=value" of an audit line at *p (< end), undoing
+ * sspr_audit_escape: returns 1 with key and val (NUL-terminated), 0 at
+ * the end, -EINVAL on a malformed field or one that does not fit. */
+int sspr_audit_next_field(const char **p, const char *end, char *key, size_t keylen,
+                          char *val, size_t vallen);
 
 /* 16 lowercase hex characters of fresh randomness, for session=. */
 void sspr_audit_session_id(char out[static 17]);

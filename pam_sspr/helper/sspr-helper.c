@@ -97,6 +97,9 @@ int main(int argc, char **argv)
 	(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	reset_limits(elevated);
 	(void)signal(SIGPIPE, SIG_IGN);
+	/* a file size limit we could not lift is a write error (EFBIG), not
+	 * a kill in the middle of a journal append */
+	(void)signal(SIGXFSZ, SIG_IGN);
 	(void)argv;
 	if (argc != 1)
 		die("not for direct use (see sspr-helper(8))");
@@ -113,6 +116,8 @@ int main(int argc, char **argv)
 	if (sspr_paths_from_env(&s.paths) < 0)
 		die("bad SSPR_ROOT");
 	sspr_audit_open("sspr-helper", LOG_AUTHPRIV);
+	/* every event also goes to the signed journal (SPEC section 7) */
+	sspr_audit_use_journal(s.paths.statedir);
 	r = sspr_config_load(&s.cfg, s.paths.conf, s.paths.test_root ? getuid() : 0,
 	                     config_diag, NULL);
 	s.config_ok = r == 0;

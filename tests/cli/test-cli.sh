@@ -1001,22 +1001,22 @@ EOF
 		[ "$rc" = 0 ] || fail "audit run exited $rc: $(cat "$T/err")"
 		lines=$(grep 'sspr-cli\[' "$T/syslog" || true)
 		me=$(cat "$T/audit-uid")
-		grep -q "event=enroll user=alice uid=1001 method=totp by_uid=$me replaced=no$" <<<"$lines" \
+		grep -q "event=enroll user=alice uid=1001 method=totp by_uid=$me replaced=no seq=[0-9][0-9]*$" <<<"$lines" \
 			|| fail "no enroll event: $lines"
-		grep -q "event=enroll user=alice uid=1001 method=totp by_uid=$me replaced=yes$" <<<"$lines" \
+		grep -q "event=enroll user=alice uid=1001 method=totp by_uid=$me replaced=yes seq=[0-9][0-9]*$" <<<"$lines" \
 			|| fail "no re-enroll event: $lines"
-		grep -q "event=enroll user=bob uid=1002 method=totp by_uid=$me replaced=no override=deny_group$" <<<"$lines" \
+		grep -q "event=enroll user=bob uid=1002 method=totp by_uid=$me replaced=no override=deny_group seq=[0-9][0-9]*$" <<<"$lines" \
 			|| fail "no override in bob's enroll event: $lines"
-		grep -q "event=revoke user=alice uid=1001 by_uid=$me$" <<<"$lines" || fail "no revoke event"
-		[ "$(grep -c "event=recovery_codes user=alice uid=1001 count=10 by_uid=$me$" <<<"$lines")" = 3 ] \
+		grep -q "event=revoke user=alice uid=1001 by_uid=$me seq=[0-9][0-9]*$" <<<"$lines" || fail "no revoke event"
+		[ "$(grep -c "event=recovery_codes user=alice uid=1001 count=10 by_uid=$me seq=[0-9][0-9]*$" <<<"$lines")" = 3 ] \
 			|| fail "not 3 recovery_codes events for alice: $lines"
-		grep -q "event=recovery_codes user=bob uid=1002 count=10 by_uid=$me$" <<<"$lines" \
+		grep -q "event=recovery_codes user=bob uid=1002 count=10 by_uid=$me seq=[0-9][0-9]*$" <<<"$lines" \
 			|| fail "no recovery_codes event for bob: $lines"
-		grep -q "event=unlock user=alice uid=1001 by_uid=$me was_locked=no$" <<<"$lines" \
+		grep -q "event=unlock user=alice uid=1001 by_uid=$me was_locked=no seq=[0-9][0-9]*$" <<<"$lines" \
 			|| fail "no unlock event: $lines"
-		grep -q "event=expire user=alice uid=1001 by_uid=$me$" <<<"$lines" || fail "no expire event for alice"
-		grep -q "event=expire user=dave uid=1004 by_uid=$me$" <<<"$lines" || fail "no expire event for dave"
-		grep -qE "event=gc removed=0 tallies_pruned=[0-9]+ by_uid=$me$" <<<"$lines" || fail "no gc event: $lines"
+		grep -q "event=expire user=alice uid=1001 by_uid=$me seq=[0-9][0-9]*$" <<<"$lines" || fail "no expire event for alice"
+		grep -q "event=expire user=dave uid=1004 by_uid=$me seq=[0-9][0-9]*$" <<<"$lines" || fail "no expire event for dave"
+		grep -qE "event=gc removed=0 tallies_pruned=[0-9]+ by_uid=$me seq=[0-9][0-9]*$" <<<"$lines" || fail "no gc event: $lines"
 		[ "$(wc -l < "$T/audit-codes")" = 10 ] || fail "recovery-codes printed $(wc -l < "$T/audit-codes") lines"
 		while read -r code; do
 			if grep -qiF -e "$code" -e "${code/-/}" "$T/syslog"; then fail "a recovery code in the audit log"; fi
