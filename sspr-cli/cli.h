@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "sspr/config.h"
 #include "sspr/helper_client.h"
@@ -40,6 +41,12 @@ int cli_unlock(int argc, char **argv);
 int cli_policy(int argc, char **argv);
 int cli_expire(int argc, char **argv);
 int cli_gc(int argc, char **argv);
+int cli_audit(int argc, char **argv);
+int cli_stats(int argc, char **argv);
+
+/* --since TIME: ISO 8601 in UTC (2026-11-29, 2026-11-29T14:03[:05][Z]) or
+ * relative to now (30m, 24h, 7d; s m h d).  Returns 0 or -EINVAL. */
+int cli_parse_since(const char *s, time_t now, time_t *ret);
 
 /* Print a command's usage text (--help): to stdout, exit code 0, or 1
  * when stdout cannot be written. */

@@ -20,7 +20,6 @@
 #include "sspr/common.h"
 #include "cli.h"
 
-/* Later issues add audit and stats here. */
 static const struct cli_command commands[] = {
 	{ "enroll", cli_enroll, "enroll a user's authenticator, issue recovery codes" },
 	{ "status", cli_status, "show a user's enrollment, recovery codes and lock state" },
@@ -30,6 +29,8 @@ static const struct cli_command commands[] = {
 	{ "policy", cli_policy, "check: explain the policy for a user; lint: sspr.conf" },
 	{ "expire", cli_expire, "force a password change at next login" },
 	{ "gc", cli_gc, "drop records of accounts that no longer exist" },
+	{ "audit", cli_audit, "the signed audit journal: init, show, verify, rotate" },
+	{ "stats", cli_stats, "reset success, failures, lockouts, time to reset" },
 };
 
 static void usage(FILE *f)
