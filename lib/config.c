@@ -69,6 +69,7 @@ struct key {
  *   max_tallies      100       10000000    tally files kept
  *   min_length       6         512         characters of a new password
  *   recovery_codes   0         40          codes issued per set (they travel in one 512-byte protocol field to a self-service user)
+ *   notify_timeout   1         300         seconds notify_command may run before it is killed
  */
 static const struct key keys[] = {
 	/* who may reset */
@@ -109,6 +110,7 @@ static const struct key keys[] = {
 	{ "recovery_codes",        K_UINT, OFF(recovery_codes), 0, 40, 0 },
 	{ "notify_command",        K_NOTIFY_COMMAND, OFF(notify_command), 0, 0, 0 },
 	{ "notify_user",           K_NOTIFY_USER, OFF(notify_user), 0, 0, 0 },
+	{ "notify_timeout",        K_UINT, OFF(notify_timeout), 1, 300, 0 },
 	{ "syslog_facility",       K_FACILITY, OFF(syslog_facility), 0, 0, 0 },
 };
 #define NKEYS SSPR_ELEMENTSOF(keys)
@@ -257,6 +259,7 @@ int sspr_config_defaults(struct sspr_config *c)
 	c->notify_user = strdup("nobody");
 	if (!c->notify_user)
 		return -ENOMEM;
+	c->notify_timeout = 10;
 	c->syslog_facility = LOG_AUTHPRIV;
 	return 0;
 }

@@ -44,6 +44,7 @@ struct sspr_config {
 	unsigned recovery_codes;
 	char *notify_command; /* malloc'd, NULL when empty */
 	char *notify_user;    /* malloc'd */
+	unsigned notify_timeout; /* seconds notify_command may run */
 	int syslog_facility;  /* LOG_AUTHPRIV etc. */
 };
 

@@ -3,6 +3,7 @@
  * RESET (at most 3 tries, ended by the first success) only after a code
  * was accepted.  Any other order ends the session.  The transitions are
  * the table `transitions` below, as in OpenSSH's monitor.c. */
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +20,9 @@
 #include "session.h"
 #include "sspr/audit.h"
 #include "sspr/faillock.h"
+#include "sspr/linuxaudit.h"
 #include "sspr/notice.h"
+#include "sspr/notify.h"
 #include "sspr/otp.h"
 #include "sspr/passwd.h"
 #include "sspr/proto.h"
@@ -68,9 +71,10 @@ static void pad_until(long long until)
 /* --- audit ------------------------------------------------------------ */
 
 /* Log event with the session's common fields, then extra ones.  A name
- * that matches no account is logged only as user_hash=. */
-static void audit(struct sspr_session *s, int prio, const char *event,
-                  const struct sspr_kv *extra, size_t nextra)
+ * that matches no account is logged only as user_hash=.  Returns the
+ * journal seq of the event, 0 without one. */
+static uint64_t audit(struct sspr_session *s, int prio, const char *event,
+                      const struct sspr_kv *extra, size_t nextra)
 {
 	struct sspr_kv kv[16];
 	char uid[16], caller[16], hash[17];
@@ -96,7 +100,108 @@ static void audit(struct sspr_session *s, int prio, const char *event,
 		kv[n++] = (struct sspr_kv){ "session", s->session_id };
 	for (size_t i = 0; i < nextra && n < SSPR_ELEMENTSOF(kv); i++)
 		kv[n++] = extra[i];
-	sspr_audit_log(prio, event, kv, n);
+	return sspr_audit_log(prio, event, kv, n);
+}
+
+/* A lockout, for the Linux audit record sent after the last reply. */
+static void note_lockout(struct sspr_session *s, bool hard)
+{
+	s->la_lockout = hard ? 2 : 1;
+	if (!s->acct.exists && s->user[0])
+		sspr_audit_user_hash(s->user, s->have_hostkey ? s->hostkey : NULL,
+		                     SSPR_HOSTKEY_LEN, s->la_user_hash);
+}
+
+/* --- after the last reply ----------------------------------------------- */
+
+/* Linux audit records (sspr-helper(8)): the reset's result and any
+ * lockout, as passwd and pam_faillock send theirs.  Only as root; never
+ * an error of the session. */
+static void linux_audit_records(struct sspr_session *s)
+{
+	struct sspr_linuxaudit_who who = {
+		.user = s->acct.exists ? s->acct.name : NULL,
+		.uid = s->acct.uid,
+		.user_hash = s->la_user_hash,
+		.rhost = s->rhost,
+		.tty = s->tty,
+	};
+
+	if (!sspr_linuxaudit_enabled())
+		return;
+	if (s->la_chauthtok && s->acct.exists)
+		(void)sspr_linuxaudit_chauthtok(&who, s->la_chauthtok > 0);
+	if (s->la_lockout)
+		(void)sspr_linuxaudit_lockout(&who, s->la_lockout == 2);
+}
+
+/* notify_command after a reset (sspr.conf(5), sspr-helper(8)).  The reply
+ * is sent; a child of ours, in a session of its own, runs the command
+ * bounded by notify_timeout and logs the outcome, while we go on and exit
+ * at once: the module waits for no notifier. */
+static void notify_after_reset(struct sspr_session *s)
+{
+	struct sspr_notify_event ev = {
+		.event = "reset_ok", .user = s->acct.name, .uid = s->acct.uid,
+		.service = s->service, .rhost = s->rhost, .tty = s->tty,
+		.method = s->method, .session = s->session_id,
+		.time = s->reset_time, .seq = s->reset_seq,
+	};
+	struct sspr_notify_result res;
+	pid_t pid;
+	int null, r;
+
+	pid = fork();
+	if (pid < 0) {
+		struct sspr_kv kv[] = { { "reason", "setup" }, { "error", sspr_strerror(-errno) } };
+
+		audit(s, LOG_WARNING, "notify_fail", kv, SSPR_ELEMENTSOF(kv));
+		return;
+	}
+	if (pid > 0)
+		return;
+
+	/* the supervisor: off the module's socket and out of its session */
+	(void)setsid();
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		(void)dup2(null, STDIN_FILENO);
+		(void)dup2(null, STDOUT_FILENO);
+		if (null > STDERR_FILENO)
+			(void)close(null);
+	} else {
+		(void)close(STDIN_FILENO);
+		(void)close(STDOUT_FILENO);
+	}
+	if (s->tallyfd >= 0)
+		(void)close(s->tallyfd);
+	s->tallyfd = -1;
+	r = sspr_notify_run(s->cfg.notify_command, s->cfg.notify_user,
+	                    (long)s->cfg.notify_timeout * 1000, &ev, &res);
+	{
+		char st[16], pidbuf[16];
+		struct sspr_kv kv[4];
+		size_t n = 0;
+
+		(void)snprintf(pidbuf, sizeof pidbuf, "%ld", (long)res.pid);
+		if (r == 0) {
+			kv[n++] = (struct sspr_kv){ "pid", pidbuf };
+			audit(s, LOG_NOTICE, "notify_ok", kv, n);
+		} else {
+			kv[n++] = (struct sspr_kv){ "reason", sspr_notify_outcome_name(res.outcome) };
+			if (res.outcome == SSPR_NOTIFY_EXIT || res.outcome == SSPR_NOTIFY_SIGNAL) {
+				(void)snprintf(st, sizeof st, "%d", res.status);
+				kv[n++] = (struct sspr_kv){
+					res.outcome == SSPR_NOTIFY_EXIT ? "status" : "signal", st };
+			} else if (res.error < 0) {
+				kv[n++] = (struct sspr_kv){ "error", sspr_strerror(res.error) };
+			}
+			if (res.pid > 0)
+				kv[n++] = (struct sspr_kv){ "pid", pidbuf };
+			audit(s, LOG_WARNING, "notify_fail", kv, n);
+		}
+	}
+	_exit(0);
 }
 
 static void reply(struct sspr_msg *out, enum sspr_status st, const char *text)
@@ -484,6 +589,7 @@ static enum state attempt(struct sspr_session *s, const struct sspr_msg *in,
 		if (rl.hard_locked_now)
 			memcpy(until, "unlock", 7);
 		audit(s, LOG_WARNING, "locked", kv, SSPR_ELEMENTSOF(kv));
+		note_lockout(s, rl.hard_locked_now);
 		/* "invalid": the module says "Invalid code." before the notice */
 		reply(out, SSPR_ST_RATE_LIMITED, "invalid");
 		return ST_END;
@@ -615,6 +721,7 @@ static enum state on_reset(struct sspr_session *s, const struct sspr_msg *in,
 			struct sspr_kv kv2[] = { { "reason", "password_rules" } };
 
 			audit(s, LOG_WARNING, "reset_fail", kv2, SSPR_ELEMENTSOF(kv2));
+			s->la_chauthtok = -1;
 			reply(out, SSPR_ST_UNCHANGED, why);
 			return ST_END;
 		}
@@ -640,7 +747,9 @@ static enum state on_reset(struct sspr_session *s, const struct sspr_msg *in,
 		struct sspr_kv kv[] = { { "method", s->method }, { "durable", r == 0 ? "yes" : "no" },
 		                        { "faillock", faillock }, { "duration_ms", ms } };
 
-		audit(s, LOG_NOTICE, "reset_ok", kv, SSPR_ELEMENTSOF(kv));
+		s->reset_time = sspr_now();
+		s->reset_seq = audit(s, LOG_NOTICE, "reset_ok", kv, SSPR_ELEMENTSOF(kv));
+		s->la_chauthtok = 1; /* Linux audit and notify_command: after the reply */
 		leave_notice(s, SSPR_NOTICE_RESET);
 		reply(out, SSPR_ST_OK, NULL);
 		return ST_END;
@@ -650,6 +759,7 @@ static enum state on_reset(struct sspr_session *s, const struct sspr_msg *in,
 		                        { "duration_ms", ms } };
 
 		audit(s, LOG_ERR, "reset_fail", kv, SSPR_ELEMENTSOF(kv));
+		s->la_chauthtok = -1;
 	}
 	reply(out, SSPR_ST_FAIL, NULL);
 	return ST_END;
@@ -753,6 +863,7 @@ static enum state on_self_password(struct sspr_session *s, const struct sspr_msg
 			struct sspr_kv kl[] = { { "hard", rl.hard_locked_now ? "yes" : "no" } };
 
 			audit(s, LOG_WARNING, "locked", kl, SSPR_ELEMENTSOF(kl));
+			note_lockout(s, rl.hard_locked_now);
 			reply(out, SSPR_ST_RATE_LIMITED, "invalid");
 			return ST_END;
 		}
@@ -1037,6 +1148,10 @@ int sspr_session_run(struct sspr_session *s)
 		if (sspr_msg_send(s->fd, &out) < 0)
 			break;
 	}
+	/* The user has the last answer: now what must not delay it. */
+	linux_audit_records(s);
+	if (reset_done && s->cfg.notify_command)
+		notify_after_reset(s);
 	/* Keep the tally state bounded (max_tallies, expired names) without a
 	 * timer: once in a while, after the user has the last answer. */
 	if (s->tallyfd >= 0 && randombytes_uniform(PRUNE_ONE_IN) == 0)

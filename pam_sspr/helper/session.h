@@ -3,6 +3,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
 #include <sys/types.h>
 
 #include "sspr/config.h"
@@ -41,6 +43,14 @@ struct sspr_session {
 	unsigned code_tries;    /* VERIFY messages seen */
 	unsigned reset_tries;   /* RESET messages seen */
 	char method[12];        /* totp, hotp or recovery once a code was accepted */
+
+	/* done after the last reply (sspr_session_run): Linux audit records
+	 * and notify_command, which must not delay the answer */
+	int la_chauthtok;       /* 1: reset done, -1: reset failed, 0: none */
+	int la_lockout;         /* 1: timed lockout, 2: hard, 0: none */
+	char la_user_hash[17];  /* a locked name that matches no account */
+	time_t reset_time;      /* of reset_ok, for notify_command */
+	uint64_t reset_seq;     /* journal seq of reset_ok, 0 if none */
 };
 
 /* Run the session over s->fd until it ends.  Returns the helper's exit

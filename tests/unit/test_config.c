@@ -109,6 +109,7 @@ static void assert_config_equal(const struct sspr_config *a, const struct sspr_c
 	assert_int_equal(a->recovery_codes, b->recovery_codes);
 	assert_true(str_eq(a->notify_command, b->notify_command));
 	assert_true(str_eq(a->notify_user, b->notify_user));
+	assert_int_equal(a->notify_timeout, b->notify_timeout);
 	assert_int_equal(a->syslog_facility, b->syslog_facility);
 }
 
@@ -160,6 +161,7 @@ static void test_defaults(void **state)
 	assert_int_equal(c.recovery_codes, 10);
 	assert_null(c.notify_command);
 	assert_string_equal(c.notify_user, "nobody");
+	assert_int_equal(c.notify_timeout, 10);
 	assert_int_equal(c.syslog_facility, LOG_AUTHPRIV);
 	sspr_config_free(&c);
 }
@@ -288,6 +290,7 @@ static void test_values(void **state)
 		"recovery_codes = 0\n"
 		"notify_command = /usr/local/bin/notify --user=x -v\n"
 		"notify_user = sspr-notify\n"
+		"notify_timeout = 300\n"
 		"syslog_facility = local7\n";
 	static const char *const deny_users[] = { "root", "toor" };
 	struct sspr_config c;
@@ -328,6 +331,7 @@ static void test_values(void **state)
 	assert_int_equal(c.recovery_codes, 0);
 	assert_string_equal(c.notify_command, "/usr/local/bin/notify --user=x -v");
 	assert_string_equal(c.notify_user, "sspr-notify");
+	assert_int_equal(c.notify_timeout, 300);
 	assert_int_equal(c.syslog_facility, LOG_LOCAL7);
 	sspr_config_free(&c);
 }
@@ -506,6 +510,12 @@ static void test_notify(void **state)
 	assert_int_equal(parse(&c, "notify_user = daemon\n", NULL), 0);
 	assert_string_equal(c.notify_user, "daemon");
 	sspr_config_free(&c);
+	assert_int_equal(parse(&c, "notify_timeout = 1\n", NULL), 0);
+	assert_int_equal(c.notify_timeout, 1);
+	sspr_config_free(&c);
+	assert_int_equal(parse(&c, "notify_timeout = 300\n", NULL), 0);
+	assert_int_equal(c.notify_timeout, 300);
+	sspr_config_free(&c);
 }
 
 /* ---- errors ---- */
@@ -570,6 +580,9 @@ static const struct bad bad_configs[] = {
 	{ "notify_user =\n", 1, "notify_user" },
 	{ "notify_user = 0\n", 1, "notify_user = \"0\"" },
 	{ "notify_user = a b\n", 1, "notify_user = \"a b\"" },
+	{ "notify_timeout = 0\n", 1, "notify_timeout = \"0\": out of range 1..300" },
+	{ "notify_timeout = 301\n", 1, "notify_timeout" },
+	{ "notify_timeout = 5s\n", 1, "notify_timeout = \"5s\"" },
 	{ "deny_shells = /bin/false nologin\n", 1, "nologin" },
 	{ "min_uid = 2000\nmax_uid = 1999\n", 2, "max_uid = \"1999\"" },
 	{ "max_uid = 500\n# x\nmin_uid = 600\n", 3, "min_uid = \"600\"" },
