@@ -10,7 +10,7 @@ if [ ! -d "$b" ]; then
 		-Db_lundef=false -Dtests=true
 fi
 ninja -C "$b"
-for t in proto config record shadow base32 rc tally; do
+for t in proto config record shadow base32 rc tally journal; do
 	echo "== fuzz_$t for ${secs}s"
 	mkdir -p "$b/new-$t"
 	"$b/tests/fuzz/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 \
