@@ -1190,6 +1190,9 @@ int sspr_journal_verify(const char *statedir, const unsigned char *key,
 			return bad(rep, rep->first_seq,
 			           "the state's key is not the one that signs the first entry");
 	} else if (!started) {
+		if (sr == -SSPR_E_RECORD) /* a bad state: say so, as the contract says */
+			return bad(rep, 1,
+			           "no entry present, and the state is damaged or does not match");
 		return sr == -ENOENT ? -ENOENT : sr;
 	}
 	return 0;
