@@ -41,7 +41,7 @@ if [ "${SSPR_E2E_INNER:-}" != 1 ]; then
 		t=$(helper_lines own)
 		for ev in reset_start code_ok reset_ok; do
 			if printf '%s\n' "$t" | grep "event=$ev " | grep 'user=ssprlock ' |
-				grep 'service=- ' | grep -q "caller_uid=$uid\\b"; then
+				grep 'service=- ' | grep "caller_uid=$uid\\b" >/dev/null; then
 				echo "PASS: audit: own account: event=$ev user=ssprlock service=- caller_uid=$uid"
 			else
 				echo "FAIL: audit: own account: no event=$ev user=ssprlock service=- caller_uid=$uid line"
@@ -49,7 +49,7 @@ if [ "${SSPR_E2E_INNER:-}" != 1 ]; then
 			fi
 		done
 		t=$(helper_lines other)
-		if printf '%s\n' "$t" | grep 'event=denied' | grep -q 'reason=not_caller'; then
+		if printf '%s\n' "$t" | grep 'event=denied' | grep 'reason=not_caller' >/dev/null; then
 			echo "PASS: audit: another account: event=denied reason=not_caller"
 		else
 			echo "FAIL: audit: another account: no event=denied reason=not_caller line"
@@ -57,7 +57,7 @@ if [ "${SSPR_E2E_INNER:-}" != 1 ]; then
 		fi
 		# SPEC section 2: the elevated helper trusts no context field from
 		# the caller and records service=-, rhost=-
-		if printf '%s\n' "$t" | grep 'event=denied' | grep -v 'service=- ' | grep -q .; then
+		if printf '%s\n' "$t" | grep 'event=denied' | grep -v 'service=- ' | grep . >/dev/null; then
 			echo "FAIL: audit: another account: the denied line records the caller's service (want service=-):"
 			printf '%s\n' "$t" | grep 'event=denied' | sed 's/^/  /'
 			bad=1

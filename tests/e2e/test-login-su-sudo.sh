@@ -49,7 +49,7 @@ if [ "${SSPR_E2E_INNER:-}" != 1 ]; then
 			svc=${tag%%-*}
 			t=$(helper_lines "$tag")
 			for ev in reset_start code_ok reset_ok; do
-				if printf '%s\n' "$t" | grep "event=$ev " | grep "user=$user " | grep -q "service=$svc "; then
+				if printf '%s\n' "$t" | grep "event=$ev " | grep "user=$user " | grep "service=$svc " >/dev/null; then
 					echo "PASS: audit: $tag: event=$ev user=$user service=$svc"
 				else
 					echo "FAIL: audit: $tag: no event=$ev line for $user/$svc"

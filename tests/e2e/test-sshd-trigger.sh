@@ -42,7 +42,7 @@ if [ "${SSPR_E2E_INNER:-}" != 1 ]; then
 		fi
 		t=$(helper_lines trigger)
 		for ev in reset_start code_ok reset_ok; do
-			if printf '%s\n' "$t" | grep "event=$ev " | grep "user=$user " | grep -q "service=$SERVICE"; then
+			if printf '%s\n' "$t" | grep "event=$ev " | grep "user=$user " | grep "service=$SERVICE" >/dev/null; then
 				echo "PASS: audit: event=$ev user=$user service=$SERVICE"
 			else
 				echo "FAIL: audit: no event=$ev line for $user/$SERVICE"
@@ -226,7 +226,7 @@ mark after-end
 stop_sshd
 n=$(cat "$T/reset.log" "$T/newpw.log" | tr -d '\r' | grep -c 'Your password was reset on' || true)
 if [ "$n" = 1 ]; then
-	pass "notice shown once ($(cat "$T/reset.log" "$T/newpw.log" | tr -d '\r' | grep -o 'Your password was reset on.*' | head -1))"
+	pass "notice shown once ($(cat "$T/reset.log" "$T/newpw.log" | tr -d '\r' | grep -o 'Your password was reset on.*' | sed -n 1p))"
 else
 	fail "notice shown $n times after the reset (want once)"
 fi

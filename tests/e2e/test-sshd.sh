@@ -33,14 +33,14 @@ if [ "${SSPR_E2E_INNER:-}" != 1 ]; then
 		case1=$(helper_lines case1)
 		case2=$(helper_lines case2)
 		if printf '%s\n' "$case1" | grep 'event=reset_ok' | grep "user=$user " |
-			grep "service=$SERVICE" | grep -q 'rhost=127.0.0.1'; then
+			grep "service=$SERVICE" | grep 'rhost=127.0.0.1' >/dev/null; then
 			echo "PASS: audit: event=reset_ok user=$user service=$SERVICE rhost=127.0.0.1 logged by sspr-helper"
 		else
 			echo "FAIL: audit: no sspr-helper event=reset_ok line for $user/$SERVICE/127.0.0.1"
 			bad=1
 		fi
 		for ev in reset_start code_ok; do
-			if printf '%s\n' "$case1" | grep -q "event=$ev "; then
+			if printf '%s\n' "$case1" | grep "event=$ev " >/dev/null; then
 				echo "PASS: audit: event=$ev logged"
 			else
 				echo "FAIL: audit: no event=$ev line"
@@ -219,7 +219,7 @@ mark case1-end
 # The next-login notice (SPEC section 7): not in the resetting login's own
 # session, once in the next one.  Over SSH this matters: if the session of
 # whoever did the reset consumed it, the account's owner would never see it.
-notice() { tr -d '\r' < "$T/$1.log" | grep -o 'Your password was reset on.*' | head -n 1 || true; }
+notice() { tr -d '\r' < "$T/$1.log" | grep -o 'Your password was reset on.*' | sed -n 1p || true; }
 n1=$(notice reset) n2=$(notice newpw)
 if [ -n "$n1" ]; then
 	fail "notice: shown in the resetting login's own session ('$n1'), SPEC 7 says the first session other than that one"

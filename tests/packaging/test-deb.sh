@@ -9,11 +9,13 @@
 # overrides, the pam-auth-update profile; man pages compressed).  Root
 # only (meson install sets the helper's owner and setuid bit only as root).
 #
-# usage: test-deb.sh SRCDIR
+# usage: test-deb.sh SRCDIR [CACHEDIR]
+#   CACHEDIR: where build-deb.sh keeps the build of this tree, for
+#   test-deb-install.sh to reuse
 #
 # Nothing is installed on the machine: the package is only unpacked
-# (dpkg-deb -x) into a temp dir, and every build product lives in a temp
-# dir that is removed afterwards.
+# (dpkg-deb -x) into a temp dir; the build products live in CACHEDIR (in
+# the meson build dir) or a temp dir that is removed afterwards.
 set -euo pipefail
 
 if [ $# -lt 1 ]; then
@@ -36,20 +38,16 @@ trap 'rm -rf --one-file-system "$T"' EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH)
 
-# --- 1. build the package from a copy of the tree (products go to $T) ----
-mkdir "$T/pam-sspr"
-tar -C "$src" --exclude='./build*' --exclude='./builddir' --exclude='./.git' -cf - . |
-	tar -C "$T/pam-sspr" -xf -
-echo "building the package (log: dpkg-buildpackage.log)"
-if ! (cd "$T/pam-sspr" && timeout -k 10 300 dpkg-buildpackage -us -uc -b) >"$T/build.log" 2>&1; then
-	tail -40 "$T/build.log"
-	fail "dpkg-buildpackage"
-fi
-deb=$(ls "$T"/libpam-sspr_*.deb)
+# --- 1. build the package from a copy of the tree ------------------------
+# (build-deb.sh: once per content of the tree, shared with
+# test-deb-install.sh through CACHEDIR; a temp dir when none is given)
+echo "building the package (or reusing the build of this same tree)"
+pkgdir=$("$(dirname "$(readlink -f "$0")")/build-deb.sh" "$src" "${2:-$T/cache}") || fail "dpkg-buildpackage"
+deb=$(ls "$pkgdir"/libpam-sspr_*.deb)
 echo "built $(basename "$deb")"
 
 if command -v lintian >/dev/null; then
-	out=$(timeout -k 10 120 lintian --fail-on error "$T"/pam-sspr_*.changes 2>&1) || {
+	out=$(timeout -k 10 120 lintian --fail-on error "$pkgdir"/pam-sspr_*.changes 2>&1) || {
 		echo "$out"
 		fail "lintian reports errors"
 	}
