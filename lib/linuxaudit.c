@@ -85,11 +85,12 @@ int sspr_linuxaudit_chauthtok(const struct sspr_linuxaudit_who *who, bool succes
 	r = open_fd(&fd);
 	if (r <= 0)
 		return r;
-	/* as passwd(1) does: no program name, op=, the account by name and
-	 * id, host, address, terminal, result */
+	/* as libpam writes its USER_CHAUTHTOK for passwd(1): no program
+	 * name, op=, the account by name (libaudit writes acct="NAME" only
+	 * when the id is -1, else id=N), host, address, terminal, result */
 	errno = 0;
 	rc = audit_log_acct_message(fd, AUDIT_USER_CHAUTHTOK, NULL, "sspr-reset",
-	                            who->user ? who->user : "?", (unsigned)who->uid,
+	                            who->user ? who->user : "?", (unsigned)-1,
 	                            host, addr_of(strcmp(host, "?") ? host : NULL),
 	                            field(who->tty), success ? 1 : 0);
 	return sent(rc, fd);
