@@ -54,6 +54,16 @@ static int hex_exact(const char *s, size_t slen, unsigned char *out, size_t n)
 	return 0;
 }
 
+/* the entry format writes lowercase only: another case of the same bytes
+ * would be another line (the signature does not cover its own digits) */
+static int hex_lower(const char *s, size_t slen, unsigned char *out, size_t n)
+{
+	for (size_t i = 0; i < slen; i++)
+		if (s[i] >= 'A' && s[i] <= 'F')
+			return -EINVAL;
+	return hex_exact(s, slen, out, n);
+}
+
 int sspr_journal_key_parse(const char *hex, unsigned char pk[32])
 {
 	if (!hex)
@@ -158,11 +168,11 @@ int sspr_journal_parse(const char *line, size_t len, struct sspr_journal_entry *
 	}
 	memcpy(e->time, v, 20);
 	e->time[20] = '\0';
-	if (!field(&p, end, "prev=", 64, &v) || hex_exact(v, 64, e->prev, 32) < 0) {
+	if (!field(&p, end, "prev=", 64, &v) || hex_lower(v, 64, e->prev, 32) < 0) {
 		*why = "bad prev= field";
 		return -SSPR_E_RECORD;
 	}
-	if (!field(&p, end, "next=", 64, &v) || hex_exact(v, 64, e->next, 32) < 0) {
+	if (!field(&p, end, "next=", 64, &v) || hex_lower(v, 64, e->next, 32) < 0) {
 		*why = "bad next= field";
 		return -SSPR_E_RECORD;
 	}
@@ -173,7 +183,7 @@ int sspr_journal_parse(const char *line, size_t len, struct sspr_journal_entry *
 	}
 	sig = end - 128;
 	if (memcmp(sig - (sizeof sigtag - 1), sigtag, sizeof sigtag - 1) != 0 ||
-	    hex_exact(sig, 128, e->sig, 64) < 0) {
+	    hex_lower(sig, 128, e->sig, 64) < 0) {
 		*why = "bad sig= field";
 		return -SSPR_E_RECORD;
 	}
