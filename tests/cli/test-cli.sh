@@ -749,6 +749,8 @@ lint_case 'syslog_facility = kern\n' '1:syslog_facility = "kern"'
 lint_case 'notify_user = root\n' '1:notify_command never runs as root'
 lint_case 'notify_user = 1000\n' '1:not a user name'
 lint_case 'notify_command = relative/cmd\n' '1:must be empty or start with an absolute path'
+lint_case 'notify_timeout = 0\n' '1:notify_timeout = "0": out of range 1..300'
+lint_case 'notify_timeout = 301\n' '1:notify_timeout = "301": out of range 1..300'
 lint_case 'deny_shells = /bin/false bash\n' '1:entry "bash" is not an absolute path'
 lint_case 'min_uid =\n' '1:a value is required'
 lint_case 'noequals\n' "1:missing '='"
@@ -786,13 +788,14 @@ expect_err_is "$conf: must be owned by uid $(id -u) and not writable by group or
 expect_no_stdout
 run 1 policy lint "$conf"; expect_err "must be owned by uid"
 printf 'bogus = 1\n' >> "$conf"
+bogus_line=$(wc -l < "$conf") # the line after the shipped file's last
 run 1 policy lint
-expect_err "$conf: must be owned by uid"; expect_err "$conf:48: unknown key \"bogus\""
+expect_err "$conf: must be owned by uid"; expect_err "$conf:$bogus_line: unknown key \"bogus\""
 [ "$(wc -l < "$T/err")" = 2 ] || fail "expected 2 errors: $(cat "$T/err")"
 ok
 cp "$conf" "$T/copy.conf"
 chmod 0666 "$T/copy.conf"
-run 1 policy lint "$T/copy.conf"; expect_err_is "$T/copy.conf:48: unknown key \"bogus\" (value \"1\")"
+run 1 policy lint "$T/copy.conf"; expect_err_is "$T/copy.conf:$bogus_line: unknown key \"bogus\" (value \"1\")"
 cp "$T/conf.keep" "$conf"
 chmod 0644 "$conf"
 cp "$conf" "$T/copy.conf"
