@@ -1133,8 +1133,12 @@ int sspr_journal_verify(const char *statedir, const unsigned char *key,
 	sr = take_lock(dirfd, &lockfd);
 	if (sr == 0)
 		sr = recover(dirfd, st);
-	else
+	/* a roll-forward refused (the segment cut or edited behind our back)
+	 * must not hide the state that shows it: read the state as it is */
+	if (sr < 0 && sr != -SSPR_E_UNSAFE_FILE)
 		sr = state_read(dirfd, STATE, st);
+	if (sr == -SSPR_E_UNSAFE_FILE)
+		return sr; /* something planted: refuse, as the writers do */
 	sspr_closep(&lockfd);
 	lockfd = -1;
 	if (sr == 0) {
@@ -1167,6 +1171,8 @@ int sspr_journal_verify(const char *statedir, const unsigned char *key,
 				memcpy(v.pk, key, 32);
 			} else {
 				r = keys_find(dirfd, first, v.pk);
+				if (r == -SSPR_E_UNSAFE_FILE)
+					return r;
 				if (r < 0)
 					return bad(rep, first,
 					           "no kept key for the first entry present (give --key)");
