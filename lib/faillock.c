@@ -17,14 +17,22 @@
 static void conf_dir(const char *root, char *dir, size_t len)
 {
 	char path[4096], line[1024];
+	struct stat st;
 	FILE *f;
+	int fd;
 
 	(void)snprintf(dir, len, "%s", FAILLOCK_DEFAULT_DIR);
 	if (snprintf(path, sizeof path, "%s/etc/security/faillock.conf", root) >= (int)sizeof path)
 		return;
-	f = fopen(path, "re");
-	if (!f)
+	/* O_NONBLOCK: a FIFO put there must not hang the helper; fstat then
+	 * takes only a regular file (the default dir otherwise). */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
 		return;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || !(f = fdopen(fd, "re"))) {
+		(void)close(fd);
+		return;
+	}
 	while (fgets(line, sizeof line, f)) {
 		char *p = line, *v, *end;
 
@@ -77,7 +85,8 @@ int sspr_faillock_reset(const char *root, const char *user, bool *ret_cleared)
 		return errno == ENOENT ? 0 : errno == ELOOP ? -SSPR_E_UNSAFE_FILE : -errno;
 	if (fstat(fd, &st) < 0)
 		return -errno;
-	if (!S_ISREG(st.st_mode))
+	/* a second name would truncate some other file */
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1)
 		return -SSPR_E_UNSAFE_FILE;
 	if (st.st_size > 0) {
 		if (ftruncate(fd, 0) < 0 || fsync(fd) < 0)

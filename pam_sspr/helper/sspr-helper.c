@@ -100,8 +100,10 @@ int main(int argc, char **argv)
 	/* a file size limit we could not lift is a write error (EFBIG), not
 	 * a kill in the middle of a journal append */
 	(void)signal(SIGXFSZ, SIG_IGN);
-	(void)argv;
-	if (argc != 1)
+	/* argv[0] is never used; but an empty one is how Linux >= 5.18
+	 * delivers an execve with argc 0 (pkexec, CVE-2021-4034): refused
+	 * like argc 0 itself. */
+	if (argc != 1 || !argv[0] || !argv[0][0])
 		die("not for direct use (see sspr-helper(8))");
 	if (isatty(STDIN_FILENO))
 		die("not for interactive use (see sspr-helper(8))");
