@@ -735,6 +735,23 @@ static int recover(int dirfd, struct jstate *st)
 	pre = st->size - st->line_len - 1;
 	if ((uint64_t)sb.st_size < pre || (uint64_t)sb.st_size > st->size)
 		return -SSPR_E_RECORD; /* cut or grown behind our back */
+	if ((uint64_t)sb.st_size > pre) {
+		/* a torn write leaves a prefix of the line (or, after a power
+		 * loss, zeros); other bytes there are an edit, which
+		 * verification must report, not overwrite */
+		size_t n = (size_t)((uint64_t)sb.st_size - pre);
+		_cleanup_free_ char *have = malloc(n);
+
+		if (!have)
+			return -ENOMEM;
+		if (pread(fd, have, n, (off_t)pre) != (ssize_t)n)
+			return -EIO;
+		if (n > st->line_len)
+			return -SSPR_E_RECORD;
+		for (size_t i = 0; i < n; i++)
+			if (have[i] != st->line[i] && have[i] != '\0')
+				return -SSPR_E_RECORD;
+	}
 	/* The last entry is missing or torn: write it (again). */
 	if ((uint64_t)sb.st_size != pre && ftruncate(fd, (off_t)pre) < 0)
 		return -errno;
