@@ -688,6 +688,19 @@ static int finish_rotation(int dirfd, struct jstate *st)
 		return -errno;
 	if ((uint64_t)sb.st_size != st->size)
 		return -ENOENT;
+	if (st->line_len) {
+		/* the size alone is not enough: the first entry after a
+		 * rotation, committed and not yet written, can have the size
+		 * of the rotated segment; an unfinished rotation left the
+		 * state's line as the last one of that segment */
+		char tail[SSPR_JOURNAL_LINE_MAX + 1];
+
+		if (st->size < st->line_len + 1 ||
+		    pread(fd, tail, st->line_len + 1, (off_t)(st->size - st->line_len - 1)) !=
+		            (ssize_t)(st->line_len + 1) ||
+		    memcmp(tail, st->line, st->line_len) != 0 || tail[st->line_len] != '\n')
+			return -ENOENT;
+	}
 	st->size = 0;
 	st->line_len = 0;
 	return state_commit(dirfd, st);
