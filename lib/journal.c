@@ -647,9 +647,16 @@ int sspr_journal_init(const char *statedir, bool force, unsigned char ret_pk[32]
 		r = sspr_state_open_dir(statedir, ".", false, &sfd);
 		if (r < 0)
 			return r;
-		(void)snprintf(aside, sizeof aside, "journal.replaced-%lld", (long long)time(NULL));
-		if (renameat(sfd, JDIR, sfd, aside) < 0)
-			return -errno;
+		/* never over an older one (two inits in one second): -N */
+		for (unsigned i = 0;; i++) {
+			(void)snprintf(aside, sizeof aside, i ? "journal.replaced-%lld-%u"
+			                                      : "journal.replaced-%lld",
+			               (long long)time(NULL), i);
+			if (renameat2(sfd, JDIR, sfd, aside, RENAME_NOREPLACE) == 0)
+				break;
+			if (errno != EEXIST || i >= 1000)
+				return -errno;
+		}
 		(void)fsync(sfd);
 		/* the lock we hold is on the old directory's lock file */
 		sspr_closep(&dirfd);
