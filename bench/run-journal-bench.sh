@@ -4,7 +4,9 @@
 # their ratio; sspr_journal_verify throughput over the big journal.
 # Works in a fresh directory under /dev/shm (tmpfs) by default; about
 # 420 MB there at 1,000,000 entries; building the journal takes minutes.
-# usage: bench/run-journal-bench.sh [BUILDDIR] [-d DIR] [-k]
+# usage: bench/run-journal-bench.sh [BUILDDIR] [-d DIR] [-f] [-k]
+#   -f  build the big journal fast: signed in memory by sspr_journal_sign and
+#       written at once (the measured appends and verify stay real)
 #   SSPR_BENCH_N=200000 bench/run-journal-bench.sh build   (a quicker run)
 #   SSPR_BENCH_SAMPLES=N   appends measured on each side (default 2001)
 set -euo pipefail
