@@ -519,6 +519,16 @@ static bool segment_name(const char *name, uint64_t *ret)
 	return v > 0;
 }
 
+/* Whether name exists in dirfd (as itself, not what a link points to).
+ * Not faccessat: that checks with the real uid, which in a set-user-ID
+ * helper is the caller's, who cannot see into a 0700 directory. */
+static bool exists_at(int dirfd, const char *name)
+{
+	struct stat sb;
+
+	return fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT;
+}
+
 static bool any_journal_file(int dirfd)
 {
 	static const char *const names[] = { SEGMENT, STATE, STATE_NEW, KEYS };
@@ -528,7 +538,7 @@ static bool any_journal_file(int dirfd)
 	DIR *dir;
 
 	for (size_t i = 0; i < SSPR_ELEMENTSOF(names); i++)
-		if (faccessat(dirfd, names[i], F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+		if (exists_at(dirfd, names[i]))
 			return true;
 	if (dfd < 0 || !(dir = fdopendir(dfd)))
 		return true; /* cannot tell: assume there is one */
@@ -830,7 +840,7 @@ int sspr_journal_append(const char *statedir, time_t when, const char *payload,
 	if (r < 0)
 		return r;
 	/* ... before the entry goes to the segment. */
-	created = faccessat(dirfd, SEGMENT, F_OK, AT_SYMLINK_NOFOLLOW) < 0;
+	created = !exists_at(dirfd, SEGMENT);
 	r = open_segment(dirfd, SEGMENT, O_WRONLY | O_APPEND | O_CREAT, &fd);
 	if (r < 0)
 		return r;
@@ -892,7 +902,7 @@ int sspr_journal_rotate(const char *statedir, uint64_t *ret_first_seq,
 	if (r < 0)
 		return r;
 	(void)snprintf(name, sizeof name, "journal-%020" PRIu64 ".log", first);
-	if (faccessat(dirfd, name, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+	if (exists_at(dirfd, name))
 		return -EEXIST;
 	crypto_sign_ed25519_sk_to_pk(ret_pk, st->sg.sk);
 	/* keys first: a crash after it only names a key no segment uses yet

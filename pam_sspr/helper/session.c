@@ -298,6 +298,11 @@ static int load_context(struct sspr_session *s, const struct sspr_msg *in, struc
 	if (s->elevated && become_root_for_caller(s) < 0) {
 		struct sspr_kv kv[] = { { "reason", "not_caller" } };
 
+		/* the caller's context is not trusted on a refusal either */
+		memcpy(s->service, "-", 2);
+		memcpy(s->rhost, "-", 2);
+		memcpy(s->tty, "-", 2);
+
 		audit(s, LOG_WARNING, "denied", kv, 1);
 		reply(out, SSPR_ST_FAIL, NULL);
 		return -1;

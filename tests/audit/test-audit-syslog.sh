@@ -45,6 +45,15 @@ bad=$(sed -E 's/^.*sspr-helper\[[0-9]+\]: //' <<<"$lines" |
 	grep -vE '^event=[a-z_]+( [a-z_]+=([A-Za-z0-9._:/@+,-]+|"([^"\\]|\\.)*"))*$' || true)
 [ -z "$bad" ] || fail "malformed audit lines: $bad"
 
+# every event was journalled first: its line ends in the entry's seq=
+if grep -q 'event=journal_error' <<<"$lines"; then
+	fail "journal appends failed: $(grep 'event=journal_error' <<<"$lines" | head -3)"
+fi
+unjournalled=$(sed -E 's/^.*sspr-helper\[[0-9]+\]: //' <<<"$lines" |
+	grep -v '^event=journal_start first_key=[0-9a-f]\{64\}$' | grep -vE ' seq=[1-9][0-9]*$' || true)
+[ -z "$unjournalled" ] || fail "lines without a journal seq=: $(head -3 <<<"$unjournalled")"
+grep -q 'event=journal_start first_key=' <<<"$lines" || fail "no journal_start line with the first key"
+
 for ev in reset_start code_ok code_fail denied quality_fail reset_ok reset_fail; do
 	grep -q "event=$ev " <<<"$lines" || fail "no $ev event"
 done
