@@ -99,16 +99,17 @@ module=$1 cli=$3 statedir=$5 helper_path=$6
 deb=$E2E_DEB MA=$E2E_MA
 e2e_enter
 private_dirs /usr /var/lib /var/cache
-pass "isolated: private mount namespace, /etc copy, overlays over /usr, /var/lib (dpkg database), /var/cache; tmpfs /run, /var/log"
+pass "isolated: private mount namespace, /etc copy, overlays over /usr, /var/lib (dpkg database), /var/cache; tmpfs /run, /var/log ($SECONDS s)"
 export DEBIAN_FRONTEND=noninteractive DEBCONF_NONINTERACTIVE_SEEN=true
 pam_lines() { grep -Ev '^[[:space:]]*(#|$)' "/etc/pam.d/$1" || true; }
 
 # --- 1. install ---------------------------------------------------------------
+t0=$SECONDS
 if ! timeout -k 5 120 dpkg -i "$deb" > "$T/dpkg-i.log" 2>&1; then
 	sed 's/^/  | /' "$T/dpkg-i.log"
 	die "dpkg -i $(basename "$deb")"
 fi
-pass "dpkg -i $(basename "$deb")"
+pass "dpkg -i $(basename "$deb") ($((SECONDS - t0)) s)"
 dpkg-query -W -f '${Status}\n' libpam-sspr | grep -qx 'install ok installed' || fail "dpkg: libpam-sspr not 'install ok installed'"
 check_mode() { # PATH MODE OWNER
 	local got
@@ -214,11 +215,12 @@ else
 fi
 
 # --- 4. purge ------------------------------------------------------------------
+t0=$SECONDS
 if ! timeout -k 5 120 dpkg --purge libpam-sspr > "$T/dpkg-purge.log" 2>&1; then
 	sed 's/^/  | /' "$T/dpkg-purge.log"
 	fail "dpkg --purge libpam-sspr"
 else
-	pass "dpkg --purge libpam-sspr"
+	pass "dpkg --purge libpam-sspr ($((SECONDS - t0)) s)"
 fi
 if dpkg-query -W -f '${Status}\n' libpam-sspr 2>/dev/null | grep 'installed' >/dev/null; then
 	fail "dpkg still lists libpam-sspr: $(dpkg-query -W -f '${Status}' libpam-sspr)"
