@@ -531,7 +531,11 @@ static bool exists_at(int dirfd, const char *name)
 
 static bool any_journal_file(int dirfd)
 {
-	static const char *const names[] = { SEGMENT, STATE, STATE_NEW, KEYS };
+	/* not keys nor state.new: a chain start killed after keys and before
+	 * its first state was renamed in leaves them alone, and no key in
+	 * them ever signed anything; counting them made the next append (or
+	 * every later one) fail with -ENOENT */
+	static const char *const names[] = { SEGMENT, STATE };
 	_cleanup_close_ int dfd = dup(dirfd);
 	struct dirent *d;
 	bool found = false;
