@@ -40,7 +40,6 @@
 # The host-side temp dir is removed after the namespace is gone.
 
 OFFER="Forgot your password? Enter a verification code to reset it, or press Enter to skip: "
-E2E_LIBDIR=$(dirname "${BASH_SOURCE[0]}")
 
 # --- outside the namespace ---------------------------------------------------
 
