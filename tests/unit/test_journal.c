@@ -1324,7 +1324,7 @@ static void test_init(void **state)
 {
 	struct fixture *f = *state;
 	struct sspr_journal_report rep;
-	unsigned char pk[32], pk2[32], pk3[32], p[32];
+	unsigned char pk[32], pk2[32], pk3[32], p[32], p2[32];
 	uint64_t seq;
 	bool started;
 	char sd[256], hex[SSPR_JOURNAL_PK_HEX], want[128], dpath[512];
@@ -1387,6 +1387,26 @@ static void test_init(void **state)
 	}
 	closedir(d);
 	assert_int_equal(aside, 2);
+
+	/* a chain start killed after keys (and a state.new, torn or whole)
+	 * and before its state: no chain yet, the next append starts one */
+	for (int how = 0; how < 3; how++) {
+		char *st;
+		size_t slen;
+
+		new_statedir(f, sd);
+		assert_int_equal(sspr_journal_init(sd, false, pk), 0);
+		st = slurp_in(sd, "state", &slen);
+		unlink_in(sd, "state");
+		if (how > 0)
+			spit_in(sd, "state.new", st, how == 1 ? slen / 2 : slen);
+		free(st);
+		assert_int_equal(sspr_journal_append(sd, T0, "event=test", &seq, &started, p2), 0);
+		assert_true(started);
+		assert_int_equal(seq, 1);
+		expect_ok(sd, p2, 1);
+		expect_ok(sd, NULL, 1);
+	}
 
 	/* a journal of rotated segments only is a journal too */
 	new_statedir(f, sd);
