@@ -1153,10 +1153,12 @@ int sspr_session_run(struct sspr_session *s)
 		if (sspr_msg_send(s->fd, &out) < 0)
 			break;
 	}
-	/* The user has the last answer: now what must not delay it. */
-	linux_audit_records(s);
+	/* The user has the last answer: now what must not delay it.  The
+	 * notifier first: the module kills a helper that lingers (5 s), and
+	 * libaudit waits for the kernel's acknowledgement. */
 	if (reset_done && s->cfg.notify_command)
 		notify_after_reset(s);
+	linux_audit_records(s);
 	/* Keep the tally state bounded (max_tallies, expired names) without a
 	 * timer: once in a while, after the user has the last answer. */
 	if (s->tallyfd >= 0 && randombytes_uniform(PRUNE_ONE_IN) == 0)
