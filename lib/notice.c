@@ -97,6 +97,10 @@ int sspr_notice_text(const struct sspr_notice *n, char *out, size_t outlen)
 	/* An elevated helper trusts no context from its caller: it records
 	 * "-", and the sentence says what it knows. */
 	const char *from = remote ? n->rhost : strcmp(n->tty, "-") != 0 ? n->tty : "this machine";
+
+	/* login(1) gives "/dev/tty1": the terminal is "tty1" */
+	if (!remote && strncmp(from, "/dev/", 5) == 0 && from[5])
+		from += 5;
 	bool svc = strcmp(n->service, "-") != 0;
 
 	w = snprintf(out, outlen, "Your %s on %s from %s%s%s%s.",

@@ -248,6 +248,11 @@ static void test_text(void **state)
 		  "Your password was reset on 2025-11-29 07:06 UTC from 192.0.2.7 (sshd)." },
 		{ SSPR_NOTICE_RESET, "login", "-", "tty1",
 		  "Your password was reset on 2025-11-29 07:06 UTC from tty1 (login)." },
+		/* login(1) sets PAM_TTY to the device path */
+		{ SSPR_NOTICE_RESET, "login", "-", "/dev/tty1",
+		  "Your password was reset on 2025-11-29 07:06 UTC from tty1 (login)." },
+		{ SSPR_NOTICE_RESET, "login", "-", "/dev/pts/0",
+		  "Your password was reset on 2025-11-29 07:06 UTC from pts/0 (login)." },
 		{ SSPR_NOTICE_REENROLL, "sshd", "192.0.2.7", "ssh",
 		  "Your authenticator was re-enrolled on 2025-11-29 07:06 UTC from 192.0.2.7 (sshd)." },
 		{ SSPR_NOTICE_REENROLL, "login", "-", "tty1",
