@@ -7,6 +7,7 @@
  *   resets          reset_ok;  success rate = resets / attempts
  *   code checks     code_ok + code_fail;  failure rate = code_fail / checks
  *   lockouts        locked;  rate-limit hits: rate_limited
+ *   notify failures notify_fail (notify_command failed or was killed)
  *   time to reset   duration_ms of reset_ok: median and p95, nearest rank
  *   per method      totp, hotp, recovery (method= of code_ok, code_fail,
  *                   reset_ok; "none" when the event has none) */
@@ -58,7 +59,7 @@ struct stats {
 	uint64_t entries, unreadable, first_seq, last_seq;
 	time_t last_time;
 	uint64_t attempts, resets, reset_fail, code_ok, code_fail, locked, rate_limited, denied,
-		quality_fail;
+		quality_fail, notify_fail;
 	struct durations ttr;
 	struct counts m[NMETHODS];
 	bool oom;
@@ -164,6 +165,8 @@ static int count_one(void *ud, const struct sspr_journal_entry *e, const char *l
 		st->denied++;
 	} else if (strcmp(event, "quality_fail") == 0) {
 		st->quality_fail++;
+	} else if (strcmp(event, "notify_fail") == 0) {
+		st->notify_fail++;
 	}
 	return 0;
 }
@@ -215,6 +218,7 @@ static void print_text(const struct stats *st)
 	printf("rate-limit hits:   %" PRIu64 "\n", st->rate_limited);
 	printf("denied:            %" PRIu64 "\n", st->denied);
 	printf("quality failures:  %" PRIu64 "\n", st->quality_fail);
+	printf("notify failures:   %" PRIu64 "\n", st->notify_fail);
 	printf("time to reset:     ");
 	text_ttr(&st->ttr);
 	printf("\nby method:\n");
@@ -267,8 +271,8 @@ static void print_json(const struct stats *st)
 	       st->reset_fail, st->code_ok, st->code_fail);
 	json_num("code_failure_rate", ratio(st->code_fail, st->code_ok + st->code_fail), true);
 	printf("\"lockouts\":%" PRIu64 ",\"rate_limited\":%" PRIu64 ",\"denied\":%" PRIu64
-	       ",\"quality_failures\":%" PRIu64 ",",
-	       st->locked, st->rate_limited, st->denied, st->quality_fail);
+	       ",\"quality_failures\":%" PRIu64 ",\"notify_failures\":%" PRIu64 ",",
+	       st->locked, st->rate_limited, st->denied, st->quality_fail, st->notify_fail);
 	json_ttr(&st->ttr);
 	printf(",\"methods\":{");
 	for (int i = 0, n = 0; i < NMETHODS; i++) {
@@ -342,6 +346,9 @@ static void print_prometheus(const struct stats *st)
 	prom_head("sspr_quality_failures_total", "counter",
 	          "New passwords refused by the password rules.");
 	printf("sspr_quality_failures_total %" PRIu64 "\n", st->quality_fail);
+	prom_head("sspr_notify_failures_total", "counter",
+	          "notify_command runs that failed or were killed at their bound.");
+	printf("sspr_notify_failures_total %" PRIu64 "\n", st->notify_fail);
 	prom_head("sspr_time_to_reset_seconds", "summary",
 	          "Time from the start of a reset session to the new password, by method.");
 	for (int i = 0; i < NMETHODS; i++) {

@@ -54,6 +54,8 @@ t=$((now - 3600))
 	echo "$t event=denied user=u0 uid=2000 reason=deny_group session=s0"
 	echo "$t event=quality_fail user=u1 uid=2001 reason=\"too short\" session=s1"
 	echo "$t event=enroll user=u1 uid=2001 method=totp by_uid=0"
+	echo "$t event=notify_ok user=u1 uid=2001 pid=42 session=s1"
+	echo "$t event=notify_fail user=u2 uid=2002 reason=timeout pid=43 session=s2"
 } > "$T/events"
 "$append" "$ROOT$statedir" < "$T/events" > "$T/seqs" || { echo "FAIL: journal-append"; exit 1; }
 n=$(wc -l < "$T/events")
@@ -71,6 +73,7 @@ want "lockouts:          2"
 want "rate-limit hits:   5"
 want "denied:            1"
 want "quality failures:  1"
+want "notify failures:   1"
 want "time to reset:     median 3.0 s, p95 60.0 s (6)"
 want "  totp      resets 4, codes 4 ok 3 failed (42.9%), time to reset median 2.0 s, p95 4.0 s (4)"
 want "  hotp      resets 1, codes 1 ok 1 failed (50.0%), time to reset median 5.0 s, p95 5.0 s (1)"
@@ -90,10 +93,10 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 exp = {"attempts": 10, "resets": 6, "success_rate": 0.6, "reset_failures": 2,
        "code_ok": 6, "code_fail": 6, "code_failure_rate": 0.5, "lockouts": 2,
-       "rate_limited": 5, "denied": 1, "quality_failures": 1}
+       "rate_limited": 5, "denied": 1, "quality_failures": 1, "notify_failures": 1}
 for k, v in exp.items():
     assert d[k] == v, (k, d[k], v)
-assert d["entries"] == 40, d["entries"]  # 43 made, 3 before --since
+assert d["entries"] == 42, d["entries"]  # 45 made, 3 before --since
 assert d["time_to_reset_ms"] == {"count": 6, "median": 3000, "p95": 60000}, d["time_to_reset_ms"]
 m = d["methods"]
 assert set(m) == {"totp", "hotp", "recovery", "none"}, m
@@ -145,6 +148,7 @@ assert v('sspr_code_checks_total{method="totp",result="fail"}') == 3
 assert v('sspr_code_checks_total{method="none",result="fail"}') == 2
 assert v("sspr_code_failure_ratio") == 0.5
 assert v("sspr_lockouts_total") == 2 and v("sspr_rate_limited_total") == 5
+assert v("sspr_notify_failures_total") == 1
 assert v('sspr_time_to_reset_seconds{method="totp",quantile="0.5"}') == 2.0
 assert v('sspr_time_to_reset_seconds{method="totp",quantile="0.95"}') == 4.0
 assert v('sspr_time_to_reset_seconds_count{method="totp"}') == 4
