@@ -134,7 +134,7 @@ static int num(const char *s, long long max, long long *ret)
 
 int sspr_rc_parse(struct sspr_rc_set *set, const char *text, size_t len)
 {
-	const char *p = text, *end = text + len;
+	const char *p = text, *end;
 	struct sspr_rc_set *t;
 	char val[300];
 	long long v;
@@ -142,6 +142,7 @@ int sspr_rc_parse(struct sspr_rc_set *set, const char *text, size_t len)
 
 	if (!set || !text || len > RC_FILE_MAX)
 		return -SSPR_E_RECORD;
+	end = text + len; /* not before the NULL check: NULL + len is undefined */
 	t = calloc(1, sizeof *t);
 	if (!t)
 		return -ENOMEM;

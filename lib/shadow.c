@@ -606,7 +606,7 @@ static int read_shadow(int dirfd, struct stat *ret_st, struct text *ret, int *re
 {
 	_cleanup_close_ int fd = -1;
 	struct text t = { NULL, 0, false };
-	struct stat st;
+	struct stat st = { 0 }; /* zeroed for gcc -fanalyzer (see rewrite_locked) */
 	int r, cfd;
 
 	fd = openat(dirfd, SHADOW_NAME, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
@@ -1062,7 +1062,8 @@ static int rewrite_locked(int dirfd, plan_fn fn, const void *ctx)
 	struct plan p = { 0 };
 	bool tmp_made = false, bak_made = false, bak_is_old;
 	struct text old = { NULL, 0, false };
-	struct stat st, bst;
+	/* zeroed only for gcc -fanalyzer, which does not see fstat fill it */
+	struct stat st = { 0 }, bst;
 	int r;
 
 	r = remove_stale(dirfd);

@@ -367,6 +367,9 @@ static enum outcome run_branch(struct branch *b)
 		pam_syslog(b->pamh, LOG_ERR, "bad SSPR_ROOT");
 		return OUT_IGNORE;
 	}
+	/* the load starts from fresh defaults: free the ones set up by
+	 * pam_sm_authenticate first (they leaked once per authentication) */
+	sspr_config_free(&b->cfg);
 	r = sspr_config_load(&b->cfg, paths.conf, paths.test_root ? getuid() : 0, config_diag,
 	                     b->pamh);
 	if (r < 0) {
