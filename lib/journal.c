@@ -589,11 +589,18 @@ static int keys_add(int dirfd, uint64_t seq, const unsigned char pk[32], bool fr
 }
 
 /* The kept key for the entry seq, when keys names one. */
-static int keys_find(int dirfd, uint64_t seq, unsigned char pk[32])
+/* The kept key of entry seq; *ret_below (when not NULL) gets the largest
+ * kept seq under it (0: none), to name what is missing before seq.  With
+ * seq 0, the other way round: the seq pk is kept for, in *ret_below. */
+static int keys_find(int dirfd, uint64_t seq, unsigned char pk[32], uint64_t *ret_below)
 {
 	_cleanup_secure_ char *buf = NULL;
 	size_t len, pos = 0;
+	uint64_t below = 0;
 	int r;
+
+	if (ret_below)
+		*ret_below = 0;
 
 	r = sspr_state_read(dirfd, KEYS, KEYS_MAX, &buf, &len);
 	if (r < 0)
@@ -610,8 +617,23 @@ static int keys_find(int dirfd, uint64_t seq, unsigned char pk[32])
 			return -SSPR_E_RECORD;
 		if (s == seq)
 			return hex_exact(sp + 1, (size_t)(nl - sp - 1), pk, 32) < 0 ? -SSPR_E_RECORD : 0;
+		if (s < seq && s > below)
+			below = s;
+		if (seq == 0) {
+			/* find pk: the seq it is kept for */
+			unsigned char k[32];
+
+			if (hex_exact(sp + 1, (size_t)(nl - sp - 1), k, 32) == 0 &&
+			    sodium_memcmp(k, pk, 32) == 0) {
+				if (ret_below)
+					*ret_below = s;
+				return 0;
+			}
+		}
 		pos = (size_t)(nl - buf) + 1;
 	}
+	if (ret_below)
+		*ret_below = below;
 	return -ENOENT;
 }
 
@@ -1218,12 +1240,45 @@ int sspr_journal_verify(const char *statedir, const unsigned char *key,
 				           "the first entry has no seq=");
 			started = true;
 			v.expect = first;
+			if (segs[i].first && first > segs[i].first) {
+				/* the file's name says where it began */
+				char msg[128];
+
+				(void)snprintf(msg, sizeof msg,
+				               "missing (%s starts at seq=%" PRIu64 ")", segs[i].name, first);
+				return bad(rep, segs[i].first, msg);
+			}
 			if (key) {
+				uint64_t at;
+
 				memcpy(v.pk, key, 32);
+				/* the given key is kept for an earlier entry: that
+				 * one and what follows it are missing */
+				if (keys_find(dirfd, 0, v.pk, &at) == 0 && at && at < first) {
+					char msg[128];
+
+					(void)snprintf(msg, sizeof msg,
+					               "missing (the journal present starts at seq=%" PRIu64
+					               "; the key given signs seq=%" PRIu64 ")",
+					               first, at);
+					return bad(rep, at, msg);
+				}
 			} else {
-				r = keys_find(dirfd, first, v.pk);
+				uint64_t below;
+
+				r = keys_find(dirfd, first, v.pk, &below);
 				if (r == -SSPR_E_UNSAFE_FILE)
 					return r;
+				if (r == -ENOENT && below) {
+					/* the chain began earlier than what is left */
+					char msg[128];
+
+					(void)snprintf(msg, sizeof msg,
+					               "missing (the journal present starts at seq=%" PRIu64
+					               "; a kept key starts one at seq=%" PRIu64 ")",
+					               first, below);
+					return bad(rep, below, msg);
+				}
 				if (r < 0)
 					return bad(rep, first,
 					           "no kept key for the first entry present (give --key)");
