@@ -126,13 +126,15 @@ int sspr_journal_parse(const char *line, size_t len, struct sspr_journal_entry *
                        const char **why)
 {
 	static const char sigtag[] = " sig=";
-	const char *p = line, *end = line + len, *v, *sig;
+	const char *p, *end, *v, *sig;
 	uint64_t seq = 0;
 	size_t nd = 0;
 
 	*why = "malformed";
 	if (!line || !e)
 		return -EINVAL;
+	p = line;
+	end = line + len;
 	memset(e, 0, sizeof *e);
 	if (len > SSPR_JOURNAL_LINE_MAX) {
 		*why = "entry too long";
