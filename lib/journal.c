@@ -384,22 +384,6 @@ static int state_read(int dirfd, const char *name, struct jstate *st)
 	return state_parse(buf, len, st);
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Overwrite the old state in place with zeros and fsync it: the secret
  * key it held is then gone from the file, not only from the name. */
 static void state_wipe(int dirfd)
@@ -438,7 +422,7 @@ static int state_commit(int dirfd, const struct jstate *st)
 	fd = openat(dirfd, STATE_NEW, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	r = write_all(fd, buf, len);
+	r = sspr_write_all(fd, buf, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && errno != EINTR && r == 0)
@@ -818,7 +802,7 @@ static int recover(int dirfd, struct jstate *st)
 	if (st->line_len > SSPR_JOURNAL_LINE_MAX)
 		return -SSPR_E_RECORD;
 	st->line[st->line_len] = '\n';
-	r = write_all(fd, st->line, st->line_len + 1);
+	r = sspr_write_all(fd, st->line, st->line_len + 1);
 	st->line[st->line_len] = '\0';
 	if (r < 0)
 		return r;
@@ -875,7 +859,7 @@ int sspr_journal_append(const char *statedir, time_t when, const char *payload,
 	if (len > SSPR_JOURNAL_LINE_MAX)
 		return -ENOBUFS;
 	st->line[len] = '\n';
-	r = write_all(fd, st->line, len + 1);
+	r = sspr_write_all(fd, st->line, len + 1);
 	st->line[len] = '\0';
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;

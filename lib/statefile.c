@@ -101,22 +101,6 @@ int sspr_state_read(int dirfd, const char *name, size_t cap, char **ret, size_t 
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 int sspr_state_write(int dirfd, const char *name, const void *data, size_t len)
 {
 	char tmp[300];
@@ -135,7 +119,7 @@ int sspr_state_write(int dirfd, const char *name, const void *data, size_t len)
 	}
 	if (fd < 0)
 		return r;
-	r = write_all(fd, data, len);
+	r = sspr_write_all(fd, data, len);
 	if (r == 0 && fsync(fd) < 0)
 		r = -errno;
 	/* A failed close may mean lost data (NFS); EINTR still closed it. */

@@ -111,3 +111,21 @@ int sspr_strlcpy(char *dst, const char *src, size_t dstlen)
 	memcpy(dst, src, n + 1);
 	return 0;
 }
+
+int sspr_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}

@@ -75,6 +75,10 @@ static inline void sspr_secure_freep(void *p) { sspr_secure_free(*(void **)p); }
  * _cleanup_secure_ pointers. */
 void sspr_wipe(void *p, size_t len);
 
+/* write(2) all of buf, again after EINTR and short writes.  Returns 0 or
+ * a negative errno. */
+int sspr_write_all(int fd, const void *buf, size_t len);
+
 /* Length-bounded copy: returns 0, or -SSPR_E_TOO_LONG if src (with NUL)
  * does not fit in dstlen (dst then holds ""). */
 int sspr_strlcpy(char *dst, const char *src, size_t dstlen);
