@@ -601,8 +601,12 @@ static int keys_find(int dirfd, uint64_t seq, unsigned char pk[32], uint64_t *re
 		sp = memchr(buf + pos, ' ', (size_t)(nl - (buf + pos)));
 		if (!sp || !parse_u64(buf + pos, (size_t)(sp - (buf + pos)), &s))
 			return -SSPR_E_RECORD;
-		if (s == seq)
+		if (s == seq && seq != 0) {
+			/* lines are added in order: those below came first */
+			if (ret_below)
+				*ret_below = below;
 			return hex_exact(sp + 1, (size_t)(nl - sp - 1), pk, 32) < 0 ? -SSPR_E_RECORD : 0;
+		}
 		if (s < seq && s > below)
 			below = s;
 		if (seq == 0) {
@@ -680,12 +684,21 @@ int sspr_journal_init(const char *statedir, bool force, unsigned char ret_pk[32]
 				return -errno;
 		}
 		(void)fsync(sfd);
-		/* the lock we hold is on the old directory's lock file */
+		/* the lock we hold is the old directory's: take the new one's
+		 * before starting the chain in it (a writer that got there
+		 * first has started one: say so rather than write over it) */
 		sspr_closep(&dirfd);
 		dirfd = -1;
+		sspr_closep(&lockfd);
+		lockfd = -1;
 		r = open_jdir(statedir, true, &dirfd);
 		if (r < 0)
 			return r;
+		r = take_lock(dirfd, &lockfd);
+		if (r < 0)
+			return r;
+		if (any_journal_file(dirfd))
+			return -EBUSY;
 	}
 	return new_chain(dirfd, ret_pk);
 }
@@ -742,6 +755,7 @@ static int recover(int dirfd, struct jstate *st)
 	_cleanup_close_ int fd = -1;
 	struct stat sb;
 	uint64_t pre;
+	bool created;
 	int r;
 
 	r = state_read(dirfd, STATE_NEW, st);
@@ -752,17 +766,27 @@ static int recover(int dirfd, struct jstate *st)
 			return -errno;
 		if (fsync(dirfd) < 0)
 			return -errno;
-	} else if (r != -ENOENT) {
-		/* torn: the append never got past it; the old state stands */
+	} else if (r == -SSPR_E_RECORD || r == -SSPR_E_UNSAFE_FILE) {
+		/* torn: the append never got past it; the old state stands
+		 * (or planted: not ours; its name goes, never its target) */
 		if (unlinkat(dirfd, STATE_NEW, 0) < 0 && errno != ENOENT)
 			return -errno;
+	} else if (r != -ENOENT) {
+		/* cannot read it now (memory, I/O, a planted file): it may be
+		 * the only copy of the next key, so leave it and fail */
+		return r;
 	}
 	r = state_read(dirfd, STATE, st);
 	if (r < 0)
 		return r;
+	created = !exists_at(dirfd, SEGMENT);
 	r = open_segment(dirfd, SEGMENT, O_RDWR | O_CREAT, &fd);
 	if (r < 0)
 		return r;
+	/* a new journal.log (a new chain, after a rotation) is in the
+	 * directory for good before any entry goes into it */
+	if (created && fsync(dirfd) < 0)
+		return -errno;
 	if (fstat(fd, &sb) < 0)
 		return -errno;
 	if ((uint64_t)sb.st_size == st->size)
@@ -817,7 +841,6 @@ int sspr_journal_append(const char *statedir, time_t when, const char *payload,
 	_cleanup_secure_ struct jstate *st = sspr_secure_alloc(sizeof *st);
 	_cleanup_close_ int dirfd = -1, lockfd = -1, fd = -1;
 	size_t len;
-	bool created;
 	int r;
 
 	if (!st)
@@ -851,9 +874,8 @@ int sspr_journal_append(const char *statedir, time_t when, const char *payload,
 	r = state_commit(dirfd, st);
 	if (r < 0)
 		return r;
-	/* ... before the entry goes to the segment. */
-	created = !exists_at(dirfd, SEGMENT);
-	r = open_segment(dirfd, SEGMENT, O_WRONLY | O_APPEND | O_CREAT, &fd);
+	/* ... before the entry goes to the segment (recover made it). */
+	r = open_segment(dirfd, SEGMENT, O_WRONLY | O_APPEND, &fd);
 	if (r < 0)
 		return r;
 	if (len > SSPR_JOURNAL_LINE_MAX)
@@ -862,8 +884,6 @@ int sspr_journal_append(const char *statedir, time_t when, const char *payload,
 	r = sspr_write_all(fd, st->line, len + 1);
 	st->line[len] = '\0';
 	if (r == 0 && fsync(fd) < 0)
-		r = -errno;
-	if (r == 0 && created && fsync(dirfd) < 0)
 		r = -errno;
 	if (r < 0)
 		return r; /* the next writer rolls it forward from the state */
@@ -1165,12 +1185,106 @@ static int verify_line(void *ud, const char *line, size_t len, bool torn, bool t
 	return 0;
 }
 
+static void close_all(int *fds, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (fds[i] >= 0)
+			(void)close(fds[i]);
+}
+
+/* Walk the opened segments in order (sspr_journal_verify). */
+static int verify_segments(int dirfd, const unsigned char *key, const struct seg *segs,
+                           const int *fds, size_t n, struct vstate *v, unsigned char first_pk[32],
+                           bool *started)
+{
+	struct sspr_journal_report *rep = v->rep;
+	int r;
+
+	for (size_t i = 0; i < n; i++) {
+		int fd = fds[i];
+
+		if (!*started) {
+			/* where the chain present starts, and its key */
+			uint64_t first;
+
+			r = first_seq(fd, &first);
+			if (r == -ENODATA)
+				continue; /* an empty current segment */
+			if (r < 0)
+				return bad(rep, segs[i].first ? segs[i].first : 1,
+				           "the first entry has no seq=");
+			*started = true;
+			v->expect = first;
+			if (segs[i].first && first > segs[i].first) {
+				/* the file's name says where it began */
+				char msg[128];
+
+				(void)snprintf(msg, sizeof msg,
+				               "missing (%s starts at seq=%" PRIu64 ")", segs[i].name, first);
+				return bad(rep, segs[i].first, msg);
+			}
+			if (key) {
+				uint64_t at;
+
+				memcpy(v->pk, key, 32);
+				/* the given key is kept for an earlier entry: that
+				 * one and what follows it are missing */
+				if (keys_find(dirfd, 0, v->pk, &at) == 0 && at && at < first) {
+					char msg[128];
+
+					(void)snprintf(msg, sizeof msg,
+					               "missing (the journal present starts at seq=%" PRIu64
+					               "; the key given signs seq=%" PRIu64 ")",
+					               first, at);
+					return bad(rep, at, msg);
+				}
+			} else {
+				uint64_t below;
+
+				r = keys_find(dirfd, first, v->pk, &below);
+				if (r == -SSPR_E_UNSAFE_FILE)
+					return r;
+				if (r == -ENOENT && below) {
+					/* the chain began earlier than what is left */
+					char msg[128];
+
+					(void)snprintf(msg, sizeof msg,
+					               "missing (the journal present starts at seq=%" PRIu64
+					               "; a kept key starts one at seq=%" PRIu64 ")",
+					               first, below);
+					return bad(rep, below, msg);
+				}
+				if (r < 0)
+					return bad(rep, first,
+					           "no kept key for the first entry present (give --key)");
+				rep->key_from_kept = true;
+				/* older files were archived (or removed): say so */
+				if (below)
+					rep->absent_before = first;
+			}
+			memcpy(first_pk, v->pk, 32);
+			if (first == 1) {
+				sspr_journal_hash(v->pk, 32, v->hash);
+				v->have_prev = true;
+			}
+		}
+		v->seg_first = segs[i].first;
+		v->seg_start = true;
+		rep->files++;
+		r = read_lines(fd, verify_line, v);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
 int sspr_journal_verify(const char *statedir, const unsigned char *key,
                         struct sspr_journal_report *rep)
 {
 	_cleanup_secure_ struct jstate *st = sspr_secure_alloc(sizeof *st);
 	_cleanup_close_ int dirfd = -1, lockfd = -1;
 	_cleanup_free_ struct seg *segs = NULL;
+	_cleanup_free_ int *fds = NULL;
 	struct vstate v = { .rep = rep };
 	unsigned char first_pk[32] = { 0 };
 	bool started = false;
@@ -1198,91 +1312,34 @@ int sspr_journal_verify(const char *statedir, const unsigned char *key,
 		sr = state_read(dirfd, STATE, st);
 	if (sr == -SSPR_E_UNSAFE_FILE)
 		return sr; /* something planted: refuse, as the writers do */
-	sspr_closep(&lockfd);
-	lockfd = -1;
 	if (sr == 0) {
 		v.state_seq = st->sg.seq;
 		crypto_sign_ed25519_sk_to_pk(v.state_pk, st->sg.sk);
 		sodium_memzero(st, sizeof *st);
 	}
+	/* the segments as the state knows them: listed and opened under the
+	 * lock (a rotation cannot move one away between), read after it */
 	r = list_segments(dirfd, &segs, &n);
 	if (r < 0)
 		return r;
+	fds = calloc(n ? n : 1, sizeof *fds);
+	if (!fds)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		fds[i] = -1;
 	for (size_t i = 0; i < n; i++) {
-		_cleanup_close_ int fd = -1;
-
-		r = open_segment(dirfd, segs[i].name, O_RDONLY, &fd);
-		if (r < 0)
+		r = open_segment(dirfd, segs[i].name, O_RDONLY, &fds[i]);
+		if (r < 0) {
+			close_all(fds, n);
 			return r;
-		if (!started) {
-			/* where the chain present starts, and its key */
-			uint64_t first;
-
-			r = first_seq(fd, &first);
-			if (r == -ENODATA)
-				continue; /* an empty current segment */
-			if (r < 0)
-				return bad(rep, segs[i].first ? segs[i].first : 1,
-				           "the first entry has no seq=");
-			started = true;
-			v.expect = first;
-			if (segs[i].first && first > segs[i].first) {
-				/* the file's name says where it began */
-				char msg[128];
-
-				(void)snprintf(msg, sizeof msg,
-				               "missing (%s starts at seq=%" PRIu64 ")", segs[i].name, first);
-				return bad(rep, segs[i].first, msg);
-			}
-			if (key) {
-				uint64_t at;
-
-				memcpy(v.pk, key, 32);
-				/* the given key is kept for an earlier entry: that
-				 * one and what follows it are missing */
-				if (keys_find(dirfd, 0, v.pk, &at) == 0 && at && at < first) {
-					char msg[128];
-
-					(void)snprintf(msg, sizeof msg,
-					               "missing (the journal present starts at seq=%" PRIu64
-					               "; the key given signs seq=%" PRIu64 ")",
-					               first, at);
-					return bad(rep, at, msg);
-				}
-			} else {
-				uint64_t below;
-
-				r = keys_find(dirfd, first, v.pk, &below);
-				if (r == -SSPR_E_UNSAFE_FILE)
-					return r;
-				if (r == -ENOENT && below) {
-					/* the chain began earlier than what is left */
-					char msg[128];
-
-					(void)snprintf(msg, sizeof msg,
-					               "missing (the journal present starts at seq=%" PRIu64
-					               "; a kept key starts one at seq=%" PRIu64 ")",
-					               first, below);
-					return bad(rep, below, msg);
-				}
-				if (r < 0)
-					return bad(rep, first,
-					           "no kept key for the first entry present (give --key)");
-				rep->key_from_kept = true;
-			}
-			memcpy(first_pk, v.pk, 32);
-			if (first == 1) {
-				sspr_journal_hash(v.pk, 32, v.hash);
-				v.have_prev = true;
-			}
 		}
-		v.seg_first = segs[i].first;
-		v.seg_start = true;
-		rep->files++;
-		r = read_lines(fd, verify_line, &v);
-		if (r)
-			return r;
 	}
+	sspr_closep(&lockfd);
+	lockfd = -1;
+	r = verify_segments(dirfd, key, segs, fds, n, &v, first_pk, &started);
+	close_all(fds, n);
+	if (r)
+		return r;
 	if (sr == 0) {
 		rep->state_checked = true;
 		if (v.state_seq > rep->last_seq) {
@@ -1297,11 +1354,22 @@ int sspr_journal_verify(const char *statedir, const unsigned char *key,
 		if (v.state_seq == 0 && rep->entries && sodium_memcmp(v.state_pk, first_pk, 32) != 0)
 			return bad(rep, rep->first_seq,
 			           "the state's key is not the one that signs the first entry");
+		if (v.state_seq != 0 && rep->entries && !v.state_seen)
+			/* the state names an entry that is not there (before the
+			 * first present): it does not belong to this journal */
+			return bad(rep, rep->first_seq,
+			           "the state's last entry is not in the journal present");
 	} else if (!started) {
 		if (sr == -SSPR_E_RECORD) /* a bad state: say so, as the contract says */
 			return bad(rep, 1,
 			           "no entry present, and the state is damaged or does not match");
 		return sr == -ENOENT ? -ENOENT : sr;
+	} else if (sr == -ENOENT || sr == -SSPR_E_RECORD) {
+		/* every journal has a state from its first entry on: without
+		 * it a cut tail would pass */
+		return bad(rep, rep->last_seq + 1,
+		           sr == -ENOENT ? "the state is missing: the end cannot be checked"
+		                         : "the state is damaged: the end cannot be checked");
 	}
 	return 0;
 }

@@ -305,6 +305,10 @@ static int audit_verify(int argc, char **argv)
 	if (rep.key_from_kept)
 		printf("note: checked from the key kept in the state directory; give --key with "
 		       "your own copy to rule out a rewritten journal\n");
+	if (rep.absent_before)
+		printf("note: entries before seq=%" PRIu64 " are not here (rotated files "
+		       "archived or removed); they were not checked\n",
+		       rep.absent_before);
 	if (!rep.state_checked)
 		printf("note: the journal state could not be read: a cut tail is not detected\n");
 	return fflush(stdout) == 0 && !ferror(stdout) ? CLI_EXIT_OK : CLI_EXIT_FAIL;

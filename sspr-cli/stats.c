@@ -136,8 +136,8 @@ static int count_one(void *ud, const struct sspr_journal_entry *e, const char *l
 		else if (strcmp(key, "method") == 0)
 			(void)sspr_strlcpy(method, val, sizeof method);
 		else if (strcmp(key, "duration_ms") == 0 &&
-		         sspr_strtonum(val, 0, INT64_MAX / 2, &v) == 0)
-			ms = v;
+		         sspr_strtonum(val, 0, 7LL * 86400 * 1000, &v) == 0)
+			ms = v; /* a session is bounded (session_timeout): a week is not one */
 	}
 	mi = method_index(method);
 	if (strcmp(event, "reset_start") == 0) {

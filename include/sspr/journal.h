@@ -122,14 +122,17 @@ struct sspr_journal_report {
 	unsigned files;
 	char last_time[21];
 	bool key_from_kept;        /* no key given: the kept copy was used */
+	uint64_t absent_before;    /* kept keys name earlier entries, which are
+	                            * not present (archived files): 0 if none */
 	bool state_checked;        /* the state could be read and matched */
 	uint64_t bad_seq;          /* the first bad entry (when failing) */
 	char why[256];
 };
 
 /* Verify the chain from key (NULL: the kept copy in keys) across every
- * segment; also the state's last seq and next key against the last
- * entry (so a cut tail followed by later appends is caught).  A crashed
+ * segment; also the state's last seq and next key against the entry it
+ * names (so a cut tail is caught, and so is a later append); a missing
+ * or damaged state while entries exist is a bad entry too.  A crashed
  * append is rolled forward first when we can write.  Returns 0 (report
  * filled), -SSPR_E_RECORD (report names the first bad entry) or another
  * negative error (no journal, unreadable). */

@@ -772,6 +772,24 @@ static void test_100000_entries(void **state)
 	sspr_journal_key_hex(pk, hex);
 	pathf(keys, sizeof keys, "1 %s\n", hex);
 	spit_in(sd, "keys", keys, strlen(keys));
+	{
+		/* the state an append would have left (its format: journal.c) */
+		char hh[65], skh[129], *stf = malloc(SSPR_JOURNAL_LINE_MAX + 512);
+		const char *last = memrchr(buf, '\n', off - 1);
+		int w;
+
+		assert_non_null(stf);
+		last = last ? last + 1 : buf;
+		sodium_bin2hex(hh, sizeof hh, s->hash, 32);
+		sodium_bin2hex(skh, sizeof skh, s->sk, 64);
+		w = snprintf(stf, SSPR_JOURNAL_LINE_MAX + 512,
+		             "sspr-journal-state 1\nseq %zu\nhash %s\nsk %s\nsize %zu\nline %.*s\n", N,
+		             hh, skh, off, (int)(buf + off - 1 - last), last);
+		assert_true(w > 0);
+		spit_in(sd, "state", stf, (size_t)w);
+		sodium_memzero(skh, sizeof skh);
+		free(stf);
+	}
 	clock_gettime(CLOCK_MONOTONIC, &b);
 
 	assert_int_equal(verify(sd, NULL, &rep), 0);
@@ -780,7 +798,7 @@ static void test_100000_entries(void **state)
 	assert_int_equal(rep.first_seq, 1);
 	assert_int_equal(rep.last_seq, N);
 	assert_true(rep.key_from_kept);
-	assert_false(rep.state_checked);
+	assert_true(rep.state_checked);
 	print_message("    100000 entries (%.1f MB): made in %.2f s, verified in %.2f s\n",
 	              (double)off / 1e6,
 	              (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9,
@@ -1191,9 +1209,9 @@ static void test_tamper_truncate_tail(void **state)
 	assert_int_equal(rep.last_seq, 10);
 	assert_true(rep.state_checked);
 
-	/* NOT caught either: the tail cut and the state removed; the report
-	 * says the state was not checked */
-	print_message("    cut to 10, the state removed: not caught, state_checked false\n");
+	/* caught: the tail cut and the state removed (every journal has a
+	 * state from its first entry on) */
+	print_message("    cut to 10, the state removed: caught\n");
 	copy_journal(f, pristine, sd);
 	load_lines(sd, "journal.log", &ls);
 	while (ls.n > 10)
@@ -1201,10 +1219,55 @@ static void test_tamper_truncate_tail(void **state)
 	save_lines(sd, "journal.log", &ls);
 	free_lines(&ls);
 	unlink_in(sd, "state");
-	assert_int_equal(verify(sd, pk, &rep), 0);
-	assert_int_equal(rep.last_seq, 10);
-	assert_false(rep.state_checked);
+	expect_bad(sd, pk, 11, "state is missing");
+	/* and a state naming an entry the journal does not hold */
+	spit_in(sd, "state", "garbage", 7);
+	expect_bad(sd, pk, 11, "state is damaged");
 	free(orig);
+}
+
+/* Archived head, cut tail, forged state: the state must name an entry of
+ * the journal present (review finding: a state whose seq lay before the
+ * first file left passed).  And the report says what was archived. */
+static void test_archived_head_cut_tail(void **state)
+{
+	struct fixture *f = *state;
+	struct sspr_journal_report rep;
+	unsigned char pk[32], k4[32], rpk[32], rsk[64];
+	char sd[256], forged[512], zero[65], skh[129];
+	uint64_t a, b;
+	struct lines ls;
+	struct stat sb;
+	char jpath[512];
+	int w;
+
+	new_statedir(f, sd);
+	append_n(sd, 1, 3, pk);
+	assert_int_equal(sspr_journal_rotate(sd, &a, &b, k4), 0);
+	append_n(sd, 4, 5, NULL);
+	unlink_in(sd, "journal-00000000000000000001.log"); /* the documented archive */
+	assert_int_equal(verify(sd, NULL, &rep), 0);
+	assert_int_equal(rep.first_seq, 4);
+	assert_int_equal(rep.absent_before, 4);
+	/* cut the tail to two entries, and forge a state that says "seq 1" */
+	load_lines(sd, "journal.log", &ls);
+	while (ls.n > 2)
+		free(ls.v[--ls.n]);
+	save_lines(sd, "journal.log", &ls);
+	free_lines(&ls);
+	jfile(sd, "journal.log", jpath);
+	assert_int_equal(stat(jpath, &sb), 0);
+	memset(zero, '0', 64);
+	zero[64] = '\0';
+	crypto_sign_keypair(rpk, rsk);
+	sodium_bin2hex(skh, sizeof skh, rsk, 64);
+	w = snprintf(forged, sizeof forged,
+	             "sspr-journal-state 1\nseq 1\nhash %s\nsk %s\nsize %lld\nline -\n", zero, skh,
+	             (long long)sb.st_size);
+	assert_true(w > 0 && (size_t)w < sizeof forged);
+	spit_in(sd, "state", forged, (size_t)w);
+	expect_bad(sd, NULL, 4, "not in the journal present");
+	expect_bad(sd, k4, 4, "not in the journal present");
 }
 
 /* --- rotation ------------------------------------------------------------------ */
@@ -1807,6 +1870,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tamper_resign_with_state_key, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper_truncate_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_archived_head_cut_tail, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_init, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_roll_forward, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_rotation, setup, teardown),
