@@ -22,17 +22,13 @@
 #include "sspr/record.h"
 #include "sspr/paths.h"
 #include "sspr/passwd.h"
+#include "helper-drive.h"
 
 #define SECRET "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 #define NOW 1764400000LL
 
 static const char *helper;
 static char conf_path[4200], shadow_path[4200], root[4096];
-
-struct child {
-	pid_t pid;
-	int fd;
-};
 
 static void spit(const char *path, const char *text)
 {
@@ -53,81 +49,6 @@ static char *slurp(const char *path)
 	(void)!fread(buf, 1, 65535, f);
 	fclose(f);
 	return buf;
-}
-
-/* Start the helper on a socket; argv as given (NULL: the normal one). */
-static struct child start(char *const *argv)
-{
-	char *const normal[] = { (char *)"sspr-helper", NULL };
-	int sv[2];
-	struct child c;
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	c.pid = fork();
-	assert_true(c.pid >= 0);
-	if (c.pid == 0) {
-		dup2(sv[1], 0);
-		dup2(sv[1], 1);
-		unsetenv("PAM_WRAPPER"); /* the helper is no PAM application */
-		execv(helper, argv ? argv : normal);
-		_exit(126);
-	}
-	close(sv[1]);
-	c.fd = sv[0];
-	return c;
-}
-
-static int finish(struct child *c)
-{
-	int st;
-
-	close(c->fd);
-	assert_int_equal(waitpid(c->pid, &st, 0), c->pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
-static int call(struct child *c, uint8_t type, const char *f0, const char *f1)
-{
-	struct sspr_msg m, r;
-	int e;
-
-	sspr_msg_init(&m, type, 0);
-	if (f0)
-		assert_int_equal(sspr_msg_add(&m, f0), 0);
-	if (f1)
-		assert_int_equal(sspr_msg_add(&m, f1), 0);
-	(void)sspr_msg_send(c->fd, &m);
-	e = sspr_msg_recv(c->fd, &r, 20000);
-	if (e < 0)
-		return e;
-	assert_int_equal(r.type, SSPR_MSG_REPLY);
-	return r.arg;
-}
-
-static int hello(struct child *c, const char *user)
-{
-	struct sspr_msg m, r;
-
-	sspr_msg_init(&m, SSPR_MSG_HELLO, 0);
-	assert_int_equal(sspr_msg_add(&m, user), 0);
-	assert_int_equal(sspr_msg_add(&m, "sshd"), 0);
-	assert_int_equal(sspr_msg_add(&m, "192.0.2.7"), 0);
-	assert_int_equal(sspr_msg_add(&m, "ssh"), 0);
-	assert_int_equal(sspr_msg_add(&m, ""), 0);
-	assert_int_equal(sspr_msg_send(c->fd, &m), 0);
-	assert_int_equal(sspr_msg_recv(c->fd, &r, 20000), 0);
-	return r.arg;
-}
-
-static void code_now(char out[9])
-{
-	struct sspr_otp_params p;
-	uint8_t s[64];
-	size_t n;
-
-	sspr_otp_params_default(&p);
-	assert_int_equal(sspr_base32_decode(SECRET, s, sizeof s, &n), 0);
-	assert_int_equal(sspr_otp_generate(&p, s, n, sspr_otp_step(&p, NOW), out), 0);
 }
 
 static int setup(void **state)
@@ -167,15 +88,15 @@ static int setup(void **state)
 
 static void test_reset_before_verify_ends_session(void **state)
 {
-	struct child c = start(NULL);
+	struct child c = helper_start(helper, NULL);
 	char *before = slurp(shadow_path), *after;
 
 	(void)state;
-	assert_int_equal(hello(&c, "alice"), SSPR_ST_OK);
-	assert_int_equal(call(&c, SSPR_MSG_RESET, "a new long password 123", NULL), SSPR_ST_FAIL);
+	assert_int_equal(helper_hello(&c, "alice"), SSPR_ST_OK);
+	assert_int_equal(helper_call(&c, SSPR_MSG_RESET, "a new long password 123", NULL), SSPR_ST_FAIL);
 	/* the session is over: nothing more is answered */
-	assert_true(call(&c, SSPR_MSG_VERIFY, "123456", NULL) < 0);
-	assert_int_equal(finish(&c), 1);
+	assert_true(helper_call(&c, SSPR_MSG_VERIFY, "123456", NULL) < 0);
+	assert_int_equal(helper_finish(&c), 1);
 	after = slurp(shadow_path);
 	assert_string_equal(before, after);
 	free(before);
@@ -184,58 +105,58 @@ static void test_reset_before_verify_ends_session(void **state)
 
 static void test_verify_before_hello_ends_session(void **state)
 {
-	struct child c = start(NULL);
+	struct child c = helper_start(helper, NULL);
 	char code[9];
 
 	(void)state;
-	code_now(code);
-	assert_int_equal(call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_FAIL);
-	assert_int_equal(finish(&c), 1);
+	helper_code_at(SECRET, NOW, code);
+	assert_int_equal(helper_call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_FAIL);
+	assert_int_equal(helper_finish(&c), 1);
 }
 
 static void test_second_hello_ends_session(void **state)
 {
-	struct child c = start(NULL);
+	struct child c = helper_start(helper, NULL);
 
 	(void)state;
-	assert_int_equal(hello(&c, "alice"), SSPR_ST_OK);
-	assert_int_equal(hello(&c, "alice"), SSPR_ST_FAIL);
-	assert_int_equal(finish(&c), 1);
+	assert_int_equal(helper_hello(&c, "alice"), SSPR_ST_OK);
+	assert_int_equal(helper_hello(&c, "alice"), SSPR_ST_FAIL);
+	assert_int_equal(helper_finish(&c), 1);
 }
 
 static void test_bad_field_count_refused(void **state)
 {
-	struct child c = start(NULL);
+	struct child c = helper_start(helper, NULL);
 
 	(void)state;
-	assert_int_equal(call(&c, SSPR_MSG_HELLO, "alice", NULL), SSPR_ST_FAIL);
-	assert_int_equal(finish(&c), 1);
+	assert_int_equal(helper_call(&c, SSPR_MSG_HELLO, "alice", NULL), SSPR_ST_FAIL);
+	assert_int_equal(helper_finish(&c), 1);
 }
 
 static void test_verify_with_extra_field_refused(void **state)
 {
-	struct child c = start(NULL);
+	struct child c = helper_start(helper, NULL);
 	char code[9];
 
 	(void)state;
-	code_now(code);
-	assert_int_equal(hello(&c, "alice"), SSPR_ST_OK);
-	assert_int_equal(call(&c, SSPR_MSG_VERIFY, code, "extra"), SSPR_ST_FAIL);
-	assert_int_equal(finish(&c), 1);
+	helper_code_at(SECRET, NOW, code);
+	assert_int_equal(helper_hello(&c, "alice"), SSPR_ST_OK);
+	assert_int_equal(helper_call(&c, SSPR_MSG_VERIFY, code, "extra"), SSPR_ST_FAIL);
+	assert_int_equal(helper_finish(&c), 1);
 }
 
 static void test_full_session_resets(void **state)
 {
-	struct child c = start(NULL);
+	struct child c = helper_start(helper, NULL);
 	char code[9], *after;
 
 	(void)state;
-	code_now(code);
-	assert_int_equal(hello(&c, "alice"), SSPR_ST_OK);
-	assert_int_equal(call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_OK);
-	assert_int_equal(call(&c, SSPR_MSG_RESET, "short", NULL), SSPR_ST_BAD_PASSWORD);
-	assert_int_equal(call(&c, SSPR_MSG_RESET, "a new long password 123", NULL), SSPR_ST_OK);
-	assert_int_equal(finish(&c), 0);
+	helper_code_at(SECRET, NOW, code);
+	assert_int_equal(helper_hello(&c, "alice"), SSPR_ST_OK);
+	assert_int_equal(helper_call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_OK);
+	assert_int_equal(helper_call(&c, SSPR_MSG_RESET, "short", NULL), SSPR_ST_BAD_PASSWORD);
+	assert_int_equal(helper_call(&c, SSPR_MSG_RESET, "a new long password 123", NULL), SSPR_ST_OK);
+	assert_int_equal(helper_finish(&c), 0);
 	after = slurp(shadow_path);
 	assert_null(strstr(after, "$6$abc$def"));
 	free(after);
@@ -250,62 +171,62 @@ static void test_remote_request_needs_recovery_code(void **state)
 	(void)state;
 	spit(conf_path, "services = sshd\nuse_pwquality = no\nhash = sha512\n"
 	                "require_recovery_code = remote\n");
-	c = start(NULL);
-	code_now(code);
-	assert_int_equal(hello(&c, "alice"), SSPR_ST_OK);
-	assert_int_equal(call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_NEED_RECOVERY);
+	c = helper_start(helper, NULL);
+	helper_code_at(SECRET, NOW, code);
+	assert_int_equal(helper_hello(&c, "alice"), SSPR_ST_OK);
+	assert_int_equal(helper_call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_NEED_RECOVERY);
 	/* an OTP code is no recovery code; RESET is still out of order */
-	assert_int_equal(call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_INVALID);
-	assert_int_equal(call(&c, SSPR_MSG_RESET, "a new long password 123", NULL), SSPR_ST_FAIL);
-	assert_int_equal(finish(&c), 1);
+	assert_int_equal(helper_call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_INVALID);
+	assert_int_equal(helper_call(&c, SSPR_MSG_RESET, "a new long password 123", NULL), SSPR_ST_FAIL);
+	assert_int_equal(helper_finish(&c), 1);
 }
 
 static void test_reset_tries_are_bounded(void **state)
 {
-	struct child c = start(NULL);
+	struct child c = helper_start(helper, NULL);
 	char code[9];
 
 	(void)state;
-	code_now(code);
-	assert_int_equal(hello(&c, "alice"), SSPR_ST_OK);
-	assert_int_equal(call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_OK);
-	assert_int_equal(call(&c, SSPR_MSG_RESET, "short", NULL), SSPR_ST_BAD_PASSWORD);
-	assert_int_equal(call(&c, SSPR_MSG_RESET, "short", NULL), SSPR_ST_BAD_PASSWORD);
-	assert_int_equal(call(&c, SSPR_MSG_RESET, "short", NULL), SSPR_ST_UNCHANGED);
-	assert_true(call(&c, SSPR_MSG_RESET, "a new long password 123", NULL) < 0);
-	assert_int_equal(finish(&c), 1);
+	helper_code_at(SECRET, NOW, code);
+	assert_int_equal(helper_hello(&c, "alice"), SSPR_ST_OK);
+	assert_int_equal(helper_call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_OK);
+	assert_int_equal(helper_call(&c, SSPR_MSG_RESET, "short", NULL), SSPR_ST_BAD_PASSWORD);
+	assert_int_equal(helper_call(&c, SSPR_MSG_RESET, "short", NULL), SSPR_ST_BAD_PASSWORD);
+	assert_int_equal(helper_call(&c, SSPR_MSG_RESET, "short", NULL), SSPR_ST_UNCHANGED);
+	assert_true(helper_call(&c, SSPR_MSG_RESET, "a new long password 123", NULL) < 0);
+	assert_int_equal(helper_finish(&c), 1);
 }
 
 /* session_timeout (5 s here) is the helper's own: it answers TIMEOUT
  * unasked and ends, even when the module never speaks again. */
 static void test_session_timeout_enforced_by_helper(void **state)
 {
-	struct child c = start(NULL);
+	struct child c = helper_start(helper, NULL);
 	struct sspr_msg r;
 
 	(void)state;
-	assert_int_equal(hello(&c, "alice"), SSPR_ST_OK);
+	assert_int_equal(helper_hello(&c, "alice"), SSPR_ST_OK);
 	assert_int_equal(sspr_msg_recv(c.fd, &r, 30000), 0);
 	assert_int_equal(r.arg, SSPR_ST_TIMEOUT);
-	assert_int_equal(finish(&c), 1);
+	assert_int_equal(helper_finish(&c), 1);
 }
 
 static void test_refuses_extra_arguments(void **state)
 {
 	char *const argv[] = { (char *)"sspr-helper", (char *)"--user=root", NULL };
-	struct child c = start(argv);
+	struct child c = helper_start(helper, argv);
 
 	(void)state;
-	assert_int_equal(finish(&c), 1);
+	assert_int_equal(helper_finish(&c), 1);
 }
 
 static void test_refuses_argc_zero(void **state)
 {
 	char *const argv[] = { NULL };
-	struct child c = start(argv);
+	struct child c = helper_start(helper, argv);
 
 	(void)state;
-	assert_int_equal(finish(&c), 1);
+	assert_int_equal(helper_finish(&c), 1);
 }
 
 static void test_refuses_terminal_on_stdin(void **state)
@@ -355,10 +276,10 @@ static void test_config_error_fails_closed(void **state)
 		struct child c;
 
 		spit(conf_path, bad[i]);
-		c = start(NULL);
-		if (hello(&c, "alice") != SSPR_ST_FAIL)
+		c = helper_start(helper, NULL);
+		if (helper_hello(&c, "alice") != SSPR_ST_FAIL)
 			fail_msg("config %zu accepted: %s", i, bad[i]);
-		assert_int_equal(finish(&c), 1);
+		assert_int_equal(helper_finish(&c), 1);
 	}
 }
 
@@ -377,11 +298,11 @@ static void set_now(long long t)
  * RATE_LIMITED "invalid") as opposed to refused unchecked. */
 static int wrong_session(const char *user, int tries)
 {
-	struct child c = start(NULL);
+	struct child c = helper_start(helper, NULL);
 	int checked = 0;
 
-	if (hello(&c, user) != SSPR_ST_OK) {
-		finish(&c);
+	if (helper_hello(&c, user) != SSPR_ST_OK) {
+		helper_finish(&c);
 		return 0;
 	}
 	for (int i = 0; i < tries; i++) {
@@ -397,7 +318,7 @@ static int wrong_session(const char *user, int tries)
 		if (r.arg != SSPR_ST_INVALID)
 			break;
 	}
-	finish(&c);
+	helper_finish(&c);
 	return checked;
 }
 
@@ -474,10 +395,10 @@ static void test_concurrent_replay_accepts_once(void **state)
 			assert_int_equal(sspr_otp_generate(&p, sec, n,
 			                                   sspr_otp_step(&p, (time_t)(NOW + 30LL * t)), code), 0);
 		}
-		a = start(NULL);
-		b = start(NULL);
-		assert_int_equal(hello(&a, "alice"), SSPR_ST_OK);
-		assert_int_equal(hello(&b, "alice"), SSPR_ST_OK);
+		a = helper_start(helper, NULL);
+		b = helper_start(helper, NULL);
+		assert_int_equal(helper_hello(&a, "alice"), SSPR_ST_OK);
+		assert_int_equal(helper_hello(&b, "alice"), SSPR_ST_OK);
 		{
 			struct sspr_msg m, r1, r2;
 
@@ -491,8 +412,8 @@ static void test_concurrent_replay_accepts_once(void **state)
 			ra = r1.arg;
 			rb = r2.arg;
 		}
-		finish(&a);
-		finish(&b);
+		helper_finish(&a);
+		helper_finish(&b);
 		if ((ra == SSPR_ST_OK) + (rb == SSPR_ST_OK) != 1) {
 			print_error("trial %d: replies %d and %d\n", t, ra, rb);
 			bad++;
@@ -546,21 +467,21 @@ static int self_do_enroll(struct child *c, struct sspr_msg *r)
 
 static void test_self_enroll_new_user(void **state)
 {
-	struct child c = start(NULL);
+	struct child c = helper_start(helper, NULL);
 	struct sspr_msg r;
 	char path[4400];
 
 	(void)state;
 	self_shadow();
 	assert_int_equal(self_start(&c, "dave", "enroll"), SSPR_ST_OK);
-	assert_int_equal(call(&c, SSPR_MSG_PASSWORD, "wrong", NULL), SSPR_ST_INVALID);
-	assert_int_equal(call(&c, SSPR_MSG_PASSWORD, "Current-Pass-1", NULL), SSPR_ST_OK);
+	assert_int_equal(helper_call(&c, SSPR_MSG_PASSWORD, "wrong", NULL), SSPR_ST_INVALID);
+	assert_int_equal(helper_call(&c, SSPR_MSG_PASSWORD, "Current-Pass-1", NULL), SSPR_ST_OK);
 	assert_int_equal(self_do_enroll(&c, &r), SSPR_ST_OK);
 	assert_int_equal(r.nfields, 2);
 	assert_true(strncmp(r.field[0].data, "otpauth://totp/testhost:dave?secret=", 36) == 0);
 	/* 10 codes XXXXX-XXXXX, space separated */
 	assert_int_equal(strlen(r.field[1].data), 10 * 11 + 9);
-	finish(&c);
+	helper_finish(&c);
 	snprintf(path, sizeof path, "%s/var/lib/sspr/users/1004", root);
 	assert_int_equal(access(path, F_OK), 0);
 	/* a first enrollment leaves no notice */
@@ -571,13 +492,13 @@ static void test_self_enroll_new_user(void **state)
 /* Replacing an enrollment takes a current code too, and is announced. */
 static void test_self_reenroll_needs_code(void **state)
 {
-	struct child c = start(NULL);
+	struct child c = helper_start(helper, NULL);
 	struct sspr_msg r;
 	char code[9], path[4400];
 
 	(void)state;
 	self_shadow();
-	code_now(code);
+	helper_code_at(SECRET, NOW, code);
 	assert_int_equal(self_start(&c, "alice", "enroll"), SSPR_ST_OK);
 	sspr_msg_init(&r, 0, 0);
 	{
@@ -592,17 +513,17 @@ static void test_self_reenroll_needs_code(void **state)
 	}
 	/* SELF_DO before the code: out of order, the session ends */
 	{
-		struct child c2 = start(NULL);
+		struct child c2 = helper_start(helper, NULL);
 
 		assert_int_equal(self_start(&c2, "alice", "enroll"), SSPR_ST_OK);
-		assert_int_equal(call(&c2, SSPR_MSG_PASSWORD, "Current-Pass-1", NULL), SSPR_ST_OK);
+		assert_int_equal(helper_call(&c2, SSPR_MSG_PASSWORD, "Current-Pass-1", NULL), SSPR_ST_OK);
 		assert_int_equal(self_do_enroll(&c2, &r), SSPR_ST_FAIL);
-		finish(&c2);
+		helper_finish(&c2);
 	}
-	assert_int_equal(call(&c, SSPR_MSG_VERIFY, "000000", NULL), SSPR_ST_INVALID);
-	assert_int_equal(call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_OK);
+	assert_int_equal(helper_call(&c, SSPR_MSG_VERIFY, "000000", NULL), SSPR_ST_INVALID);
+	assert_int_equal(helper_call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_OK);
 	assert_int_equal(self_do_enroll(&c, &r), SSPR_ST_OK);
-	finish(&c);
+	helper_finish(&c);
 	snprintf(path, sizeof path, "%s/var/lib/sspr/notices/1001.reenroll", root);
 	assert_int_equal(access(path, F_OK), 0);
 }
@@ -614,26 +535,26 @@ static void test_self_service_off(void **state)
 	(void)state;
 	self_shadow();
 	spit(conf_path, "services = sshd\nuse_pwquality = no\nself_enroll = no\n");
-	c = start(NULL);
+	c = helper_start(helper, NULL);
 	assert_int_equal(self_start(&c, "dave", "enroll"), SSPR_ST_FAIL);
-	finish(&c);
+	helper_finish(&c);
 }
 
 static void test_self_status(void **state)
 {
-	struct child c = start(NULL);
+	struct child c = helper_start(helper, NULL);
 	struct sspr_msg m, r;
 
 	(void)state;
 	self_shadow();
 	assert_int_equal(self_start(&c, "alice", "status"), SSPR_ST_OK);
-	assert_int_equal(call(&c, SSPR_MSG_PASSWORD, "Current-Pass-1", NULL), SSPR_ST_OK);
+	assert_int_equal(helper_call(&c, SSPR_MSG_PASSWORD, "Current-Pass-1", NULL), SSPR_ST_OK);
 	sspr_msg_init(&m, SSPR_MSG_SELF_DO, 0);
 	assert_int_equal(sspr_msg_send(c.fd, &m), 0);
 	assert_int_equal(sspr_msg_recv(c.fd, &r, 20000), 0);
 	assert_int_equal(r.arg, SSPR_ST_OK);
 	assert_non_null(strstr(r.field[0].data, "enrolled=yes type=totp algorithm=sha1 digits=6"));
-	finish(&c);
+	helper_finish(&c);
 }
 
 int main(void)

@@ -35,6 +35,7 @@
 #include "sspr/paths.h"
 #include "sspr/proto.h"
 #include "sspr/record.h"
+#include "helper-drive.h"
 
 #define SECRET "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 #define NOW 1764400000LL
@@ -60,11 +61,6 @@ static bool uid_mapped(uid_t uid)
 	fclose(f);
 	return found;
 }
-
-struct child {
-	pid_t pid;
-	int fd;
-};
 
 static void spit(const char *path, const char *text, mode_t mode)
 {
@@ -106,36 +102,6 @@ static void report(const char *fmt, ...)
 	assert_int_equal(fclose(f), 0);
 }
 
-static struct child start(void)
-{
-	int sv[2];
-	struct child c;
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-	c.pid = fork();
-	assert_true(c.pid >= 0);
-	if (c.pid == 0) {
-		dup2(sv[1], 0);
-		dup2(sv[1], 1);
-		unsetenv("PAM_WRAPPER"); /* the helper is no PAM application */
-		setenv("HOME", "/root-home-must-not-leak", 1);
-		execl(helper, "sspr-helper", (char *)NULL);
-		_exit(126);
-	}
-	close(sv[1]);
-	c.fd = sv[0];
-	return c;
-}
-
-static int finish(struct child *c)
-{
-	int st;
-
-	close(c->fd);
-	assert_int_equal(waitpid(c->pid, &st, 0), c->pid);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-}
-
 /* Wait for every other child: the notify supervisor, reparented to us. */
 static void reap_all(void)
 {
@@ -146,65 +112,23 @@ static void reap_all(void)
 	assert_int_equal(errno, ECHILD);
 }
 
-static int call(struct child *c, uint8_t type, const char *f0)
-{
-	struct sspr_msg m, r;
-	int e;
-
-	sspr_msg_init(&m, type, 0);
-	if (f0)
-		assert_int_equal(sspr_msg_add(&m, f0), 0);
-	(void)sspr_msg_send(c->fd, &m);
-	e = sspr_msg_recv(c->fd, &r, 20000);
-	if (e < 0)
-		return e;
-	assert_int_equal(r.type, SSPR_MSG_REPLY);
-	return r.arg;
-}
-
-static int hello(struct child *c, const char *user)
-{
-	struct sspr_msg m, r;
-
-	sspr_msg_init(&m, SSPR_MSG_HELLO, 0);
-	assert_int_equal(sspr_msg_add(&m, user), 0);
-	assert_int_equal(sspr_msg_add(&m, "sshd"), 0);
-	assert_int_equal(sspr_msg_add(&m, "192.0.2.7"), 0);
-	assert_int_equal(sspr_msg_add(&m, "ssh"), 0);
-	assert_int_equal(sspr_msg_add(&m, ""), 0);
-	assert_int_equal(sspr_msg_send(c->fd, &m), 0);
-	assert_int_equal(sspr_msg_recv(c->fd, &r, 20000), 0);
-	return r.arg;
-}
-
-static void code_now(char out[9])
-{
-	struct sspr_otp_params p;
-	uint8_t s[64];
-	size_t n;
-
-	sspr_otp_params_default(&p);
-	assert_int_equal(sspr_base32_decode(SECRET, s, sizeof s, &n), 0);
-	assert_int_equal(sspr_otp_generate(&p, s, n, sspr_otp_step(&p, NOW), out), 0);
-}
-
 /* A whole reset; returns the helper's exit status.  *c is finished. */
 static int do_reset(bool good_code)
 {
-	struct child c = start();
+	struct child c = helper_start(helper, NULL);
 	char code[9];
 
-	code_now(code);
+	helper_code_at(SECRET, NOW, code);
 	if (!good_code)
 		code[0] = code[0] == '0' ? '1' : '0';
-	assert_int_equal(hello(&c, "alice"), SSPR_ST_OK);
+	assert_int_equal(helper_hello(&c, "alice"), SSPR_ST_OK);
 	if (!good_code) {
-		assert_int_equal(call(&c, SSPR_MSG_VERIFY, code), SSPR_ST_INVALID);
-		return finish(&c);
+		assert_int_equal(helper_call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_INVALID);
+		return helper_finish(&c);
 	}
-	assert_int_equal(call(&c, SSPR_MSG_VERIFY, code), SSPR_ST_OK);
-	assert_int_equal(call(&c, SSPR_MSG_RESET, "a new long password 123"), SSPR_ST_OK);
-	return finish(&c);
+	assert_int_equal(helper_call(&c, SSPR_MSG_VERIFY, code, NULL), SSPR_ST_OK);
+	assert_int_equal(helper_call(&c, SSPR_MSG_RESET, "a new long password 123", NULL), SSPR_ST_OK);
+	return helper_finish(&c);
 }
 
 /* sspr.conf with notify_command = dir/SCRIPT ARGS (SCRIPT written from
@@ -264,6 +188,8 @@ static int group_setup(void **state)
 	FILE *f;
 
 	(void)state;
+	/* the helper inherits this HOME: it must not reach the notifier */
+	setenv("HOME", "/root-home-must-not-leak", 1);
 	snprintf(root, sizeof root, "%s", getenv("SSPR_ROOT"));
 	snprintf(conf_path, sizeof conf_path, "%s", getenv("SSPR_TEST_CONF"));
 	snprintf(shadow_path, sizeof shadow_path, "%s/etc/shadow", root);
