@@ -472,6 +472,23 @@ static int take_lock(int dirfd, int *ret_fd)
 	return 0;
 }
 
+/* The journal directory and its writers' lock, both or neither. */
+static int open_jdir_locked(const char *statedir, bool create, int *ret_dirfd, int *ret_lockfd)
+{
+	_cleanup_close_ int dirfd = -1;
+	int r;
+
+	r = open_jdir(statedir, create, &dirfd);
+	if (r < 0)
+		return r;
+	r = take_lock(dirfd, ret_lockfd);
+	if (r < 0)
+		return r;
+	*ret_dirfd = dirfd;
+	dirfd = -1;
+	return 0;
+}
+
 static int open_segment(int dirfd, const char *name, int flags, int *ret_fd)
 {
 	_cleanup_close_ int fd = openat(dirfd, name, flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK,
@@ -660,10 +677,7 @@ int sspr_journal_init(const char *statedir, bool force, unsigned char ret_pk[32]
 
 	if (sodium_init() < 0)
 		return -EIO;
-	r = open_jdir(statedir, true, &dirfd);
-	if (r < 0)
-		return r;
-	r = take_lock(dirfd, &lockfd);
+	r = open_jdir_locked(statedir, true, &dirfd, &lockfd);
 	if (r < 0)
 		return r;
 	if (any_journal_file(dirfd)) {
@@ -691,10 +705,7 @@ int sspr_journal_init(const char *statedir, bool force, unsigned char ret_pk[32]
 		dirfd = -1;
 		sspr_closep(&lockfd);
 		lockfd = -1;
-		r = open_jdir(statedir, true, &dirfd);
-		if (r < 0)
-			return r;
-		r = take_lock(dirfd, &lockfd);
+		r = open_jdir_locked(statedir, true, &dirfd, &lockfd);
 		if (r < 0)
 			return r;
 		if (any_journal_file(dirfd))
@@ -849,10 +860,7 @@ int sspr_journal_append(const char *statedir, time_t when, const char *payload,
 	*ret_started = false;
 	if (sodium_init() < 0)
 		return -EIO;
-	r = open_jdir(statedir, true, &dirfd);
-	if (r < 0)
-		return r;
-	r = take_lock(dirfd, &lockfd);
+	r = open_jdir_locked(statedir, true, &dirfd, &lockfd);
 	if (r < 0)
 		return r;
 	if (!any_journal_file(dirfd)) {
@@ -918,10 +926,7 @@ int sspr_journal_rotate(const char *statedir, uint64_t *ret_first_seq,
 	if (!st)
 		return -ENOMEM;
 	memset(st, 0, sizeof *st);
-	r = open_jdir(statedir, false, &dirfd);
-	if (r < 0)
-		return r;
-	r = take_lock(dirfd, &lockfd);
+	r = open_jdir_locked(statedir, false, &dirfd, &lockfd);
 	if (r < 0)
 		return r;
 	r = recover(dirfd, st);
